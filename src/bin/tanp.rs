@@ -1,0 +1,474 @@
+//! The `tanp` command line: train, evaluate and query TaNP models.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use tanp::config::{DecoderKind, EmbeddingSpec, Fidelity, ModelConfig};
+use tanp::data::split::{SplitConfig, make_episodes};
+use tanp::data::{Dataset, DatasetName, Episodes};
+use tanp::error::{Result, TanpError};
+use tanp::eval::{Metrics, Ranking, ZMode, rank_tasks};
+use tanp::recommend::{Recommendation, recommend};
+use tanp::train::{TrainConfig, load_model, read_state, train};
+
+#[derive(Parser)]
+#[command(name = "tanp", version, about = "Task-adaptive Neural Process for user cold-start recommendation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model; writes checkpoints to --out and resumes an interrupted run there.
+    Train(TrainArgs),
+    /// Evaluate a trained run on its test tasks (both metric definitions).
+    Eval(EvalArgs),
+    /// Score the whole catalog for a made-up user given as item:rating pairs.
+    Recommend(RecommendArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, Serialize, Deserialize, PartialEq, Debug)]
+#[serde(rename_all = "kebab-case")]
+enum Sizes {
+    /// The paper's sizes: embeddings of 32, hidden layers of 64.
+    Paper,
+    /// The official code's train.sh sizes (embeddings 32/16, hidden 32/16, task 16).
+    Official,
+}
+
+#[derive(Clone, Copy, ValueEnum, Serialize, Deserialize, PartialEq, Debug)]
+#[serde(rename_all = "kebab-case")]
+enum Protocol {
+    /// The dataset's own episodes where it ships them (Last.FM), else a fresh user split.
+    Auto,
+    /// A random 7:1:2 user split with the history-length filter, by --split-seed.
+    Split,
+}
+
+#[derive(Args, Clone, Serialize, Deserialize, Debug)]
+struct DataArgs {
+    /// ml-1m, lastfm or gowalla.
+    #[arg(long)]
+    dataset: String,
+    /// The folder holding ml-1m/, lastfm/ and gowalla/.
+    #[arg(long, default_value = "../shared/data")]
+    data_dir: PathBuf,
+    #[arg(long, value_enum, default_value = "auto")]
+    protocol: Protocol,
+    #[arg(long, default_value_t = 2020)]
+    split_seed: u64,
+    /// N_S, the support size.
+    #[arg(long, default_value_t = 20)]
+    n_s: usize,
+    #[arg(long, default_value_t = 40)]
+    min_len: usize,
+    #[arg(long, default_value_t = 200)]
+    max_len: usize,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Run directory for checkpoints and logs.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value = "gating-film")]
+    decoder: DecoderArg,
+    /// `paper` follows the paper's equations; `official-code` reproduces the official code.
+    #[arg(long, value_enum, default_value = "paper")]
+    fidelity: FidelityArg,
+    #[arg(long, value_enum, default_value = "paper")]
+    sizes: Sizes,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    #[arg(long)]
+    k: Option<usize>,
+    #[arg(long)]
+    lambda: Option<f64>,
+    #[arg(long, default_value_t = 1.0)]
+    alpha: f64,
+    /// Probability of hiding each user field during training (MovieLens demographics).
+    #[arg(long, default_value_t = 0.0)]
+    user_dropout: f64,
+    #[arg(long, value_enum, default_value = "mean")]
+    z: ZArg,
+    /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
+    #[arg(long)]
+    results: Option<PathBuf>,
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// The run directory written by `tanp train`.
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long, default_value = "../shared/data")]
+    data_dir: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Write one JSON line per test user: query items, true labels, scores.
+    #[arg(long)]
+    dump_rankings: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    z: Option<ZArg>,
+    /// Hide all user features (a visitor who gives no demographics).
+    #[arg(long)]
+    without_demographics: bool,
+    /// Evaluate the last epoch's weights instead of the best validation epoch's.
+    #[arg(long)]
+    last: bool,
+}
+
+#[derive(Args)]
+struct RecommendArgs {
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long, default_value = "../shared/data")]
+    data_dir: PathBuf,
+    /// The support set: item:rating pairs, comma separated (dataset item ids).
+    #[arg(long)]
+    ratings: String,
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Include the rated items in the ranking.
+    #[arg(long)]
+    include_rated: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DecoderArg {
+    Plain,
+    Film,
+    GatingFilm,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FidelityArg {
+    Paper,
+    OfficialCode,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ZArg {
+    Mean,
+    Sample,
+}
+
+impl From<ZArg> for ZMode {
+    fn from(z: ZArg) -> Self {
+        match z {
+            ZArg::Mean => ZMode::Mean,
+            ZArg::Sample => ZMode::Sample,
+        }
+    }
+}
+
+/// How a run's data was made, stored next to its checkpoints.
+#[derive(Serialize, Deserialize)]
+struct RunInfo {
+    data: DataArgs,
+    command: Vec<String>,
+}
+
+fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
+    let name: DatasetName = args.dataset.parse()?;
+    let data = name.load(&args.data_dir)?;
+    let episodes = match (&data.episodes, args.protocol) {
+        (Some(e), Protocol::Auto) => e.clone(),
+        _ => make_episodes(
+            &data,
+            &SplitConfig {
+                seed: args.split_seed,
+                n_s: args.n_s,
+                min_len: args.min_len,
+                max_len: args.max_len,
+                ..SplitConfig::default()
+            },
+        )?,
+    };
+    Ok((data, episodes))
+}
+
+fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
+    let official = args.sizes == Sizes::Official;
+    let (id_hidden, id_dim) = if official { (32, 16) } else { (32, 32) };
+    let spec = |table: &tanp::features::FeatureTable| {
+        if table.fields.len() == 1 {
+            EmbeddingSpec::Id {
+                count: table.fields[0].vocab,
+                hidden: id_hidden,
+                dim: id_dim,
+            }
+        } else {
+            EmbeddingSpec::Content {
+                vocab: table.vocab(),
+                dim: 32,
+            }
+        }
+    };
+    let mut c = ModelConfig::paper(spec(&data.users), spec(&data.items), data.feedback);
+    if official {
+        c.encoder_hidden = vec![32, 16];
+        c.r_dim = 32;
+        c.s_dim = 32;
+        c.z_dim = 32;
+        c.task_hidden = vec![32, 32];
+        c.t_dim = 16;
+        c.decoder_hidden = vec![32, 32, 16];
+        c.lambda = 1.0;
+    }
+    c.fidelity = match args.fidelity {
+        FidelityArg::Paper => Fidelity::Paper,
+        FidelityArg::OfficialCode => Fidelity::OfficialCode,
+    };
+    c.decoder = match args.decoder {
+        DecoderArg::Plain => DecoderKind::Plain,
+        DecoderArg::Film => DecoderKind::Film,
+        DecoderArg::GatingFilm => DecoderKind::GatingFilm,
+    };
+    c.k = args.k.unwrap_or(c.k);
+    c.lambda = args.lambda.unwrap_or(c.lambda);
+    c.alpha = args.alpha;
+    c
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
+    let dirty = std::process::Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .ok()
+        .is_some_and(|o| !o.stdout.is_empty());
+    let hash = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    Some(if dirty { format!("{hash}-dirty") } else { hash })
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| TanpError::io(parent, e))?;
+    }
+    std::fs::write(path, text).map_err(|e| TanpError::io(path, e))
+}
+
+fn evaluate(
+    model: &tanp::model::Tanp,
+    config: &ModelConfig,
+    data: &Dataset,
+    tasks: &[tanp::batch::Task],
+    z: ZMode,
+    hide_users: bool,
+) -> (Vec<Ranking>, Metrics) {
+    let mut users = data.users.clone();
+    if hide_users {
+        for f in users.fields.iter_mut() {
+            let vocab = f.vocab;
+            let n = f.len();
+            *f = tanp::features::Field::new(f.name.clone(), vocab);
+            for _ in 0..n {
+                f.push(&[0]).expect("0 is in every vocabulary");
+            }
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(7);
+    let rankings = rank_tasks(model, tasks, &users, &data.items, z, 64, config.z_dim, &mut rng, &Device::flex());
+    let metrics = Metrics::from_rankings(&rankings, data.feedback);
+    (rankings, metrics)
+}
+
+fn metrics_json(m: &Metrics) -> serde_json::Value {
+    let family = |t: &tanp::metrics::MetricTable| {
+        let mut o = serde_json::Map::new();
+        for a in &t.at {
+            o.insert(format!("P@{}", a.n), json!(a.precision));
+            o.insert(format!("NDCG@{}", a.n), json!(a.ndcg));
+            o.insert(format!("MAP@{}", a.n), json!(a.map));
+        }
+        serde_json::Value::Object(o)
+    };
+    json!({
+        "paper": family(&m.paper),
+        "standard": family(&m.standard),
+        "definitions": {
+            "paper": "official TaNP scorer.py: value-matching hits (negatives can count), AP divided by N, NDCG gain 2^y-1",
+            "standard": format!("binary relevance (label >= {}), AP normalised by min(N, relevant), NDCG gain 1", m.relevance_threshold),
+        },
+        "test_users": m.paper.users,
+    })
+}
+
+fn print_table(m: &Metrics) {
+    for t in [&m.paper, &m.standard] {
+        let name = match t.definition {
+            tanp::metrics::Definition::Paper => "paper",
+            tanp::metrics::Definition::Standard => "standard",
+        };
+        let row: Vec<String> = t.row().iter().map(|v| format!("{:.4}", v)).collect();
+        println!("{name:>8} | {} | users {}", row.join(" "), t.users);
+    }
+    println!("           P@5    NDCG@5 MAP@5  P@7    NDCG@7 MAP@7  P@10   NDCG@10 MAP@10");
+}
+
+fn cmd_train(args: TrainArgs) -> Result<()> {
+    let started = Instant::now();
+    let (data, episodes) = load_data(&args.data)?;
+    let config = model_config(&args, &data);
+    let official = args.sizes == Sizes::Official;
+    let tc = TrainConfig {
+        epochs: args.epochs.unwrap_or(if official { 100 } else { 150 }),
+        batch_size: args.batch_size,
+        lr: args.lr.unwrap_or(if official { 1e-4 } else { 5e-5 }),
+        seed: args.seed,
+        n_s: args.data.n_s,
+        context_min: args.data.n_s,
+        user_feature_dropout: args.user_dropout,
+        drop_last: official,
+        z_mode: args.z.into(),
+    };
+    if !args.quiet {
+        eprintln!(
+            "{}: {} users, {} items, {} interactions; tasks train {} / valid {} / test {}",
+            data.name,
+            data.users.len(),
+            data.items.len(),
+            data.interactions(),
+            episodes.train.len(),
+            episodes.valid.len(),
+            episodes.test.len()
+        );
+    }
+    let command: Vec<String> = std::env::args().collect();
+    std::fs::create_dir_all(&args.out).map_err(|e| TanpError::io(&args.out, e))?;
+    let info = RunInfo {
+        data: args.data.clone(),
+        command: command.clone(),
+    };
+    write_file(&args.out.join("run.json"), &serde_json::to_string_pretty(&info).expect("json"))?;
+    let (model, state) = train(&data, &episodes, &config, &tc, &args.out, args.quiet)?;
+    let train_seconds = started.elapsed().as_secs_f64();
+    let (_, metrics) = evaluate(&model, &config, &data, &episodes.test, tc.z_mode, false);
+    let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
+    print_table(&metrics);
+    if let Some(path) = &args.results {
+        let result = json!({
+            "command": command.join(" "),
+            "commit": git_commit(),
+            "seed": args.seed,
+            "split_seed": args.data.split_seed,
+            "dataset": data.identity,
+            "tasks": {"train": episodes.train.len(), "valid": episodes.valid.len(), "test": episodes.test.len()},
+            "model": config,
+            "train": tc,
+            "best_epoch": state.best_epoch,
+            "metrics": metrics_json(&metrics),
+            "wall_seconds": {"train": train_seconds, "eval": eval_seconds},
+            "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
+        });
+        write_file(path, &serde_json::to_string_pretty(&result).expect("json"))?;
+    }
+    Ok(())
+}
+
+fn load_run(dir: &Path, data_dir: &Path, last: bool) -> Result<(RunInfo, ModelConfig, tanp::model::Tanp, Dataset, Episodes, ZMode)> {
+    let info_path = dir.join("run.json");
+    let text = std::fs::read_to_string(&info_path).map_err(|e| TanpError::io(&info_path, e))?;
+    let mut info: RunInfo = serde_json::from_str(&text)
+        .map_err(|e| TanpError::Model(format!("{}: not a run description: {e}", info_path.display())))?;
+    info.data.data_dir = data_dir.to_path_buf();
+    let state = read_state(dir)?;
+    let (data, episodes) = load_data(&info.data)?;
+    let weights = if last { dir.join("last.safetensors") } else { dir.join("best.safetensors") };
+    let model = load_model(&state.model, &weights, &Device::flex())?;
+    Ok((info, state.model, model, data, episodes, state.train.z_mode))
+}
+
+fn cmd_eval(args: EvalArgs) -> Result<()> {
+    let (info, config, model, data, episodes, z) = load_run(&args.model, &args.data_dir, args.last)?;
+    let z = args.z.map_or(z, ZMode::from);
+    let (rankings, metrics) = evaluate(&model, &config, &data, &episodes.test, z, args.without_demographics);
+    if let Some(path) = &args.dump_rankings {
+        let mut text = String::new();
+        for r in &rankings {
+            let items: Vec<&str> = r.items.iter().map(|&i| data.catalog[i as usize].id.as_str()).collect();
+            let user = &data.user_ids[r.user as usize];
+            text.push_str(&json!({"user": user, "items": items, "labels": r.truth, "scores": r.scores}).to_string());
+            text.push('\n');
+        }
+        write_file(path, &text)?;
+    }
+    if args.json {
+        let out = json!({
+            "model": {"run": args.model, "config": config, "command": info.command.join(" ")},
+            "data": data.identity,
+            "z": z,
+            "without_demographics": args.without_demographics,
+            "metrics": metrics_json(&metrics),
+        });
+        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+    } else {
+        print_table(&metrics);
+    }
+    Ok(())
+}
+
+fn cmd_recommend(args: RecommendArgs) -> Result<()> {
+    let (_, config, model, data, _, _) = load_run(&args.model, &args.data_dir, false)?;
+    let mut support = Vec::new();
+    for pair in args.ratings.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (id, r) = pair
+            .split_once(':')
+            .ok_or_else(|| TanpError::Config(format!("expected ITEM:RATING, found {pair:?}")))?;
+        let rating: f64 = r
+            .trim()
+            .parse()
+            .map_err(|_| TanpError::Config(format!("expected a number as rating of {id}, found {r:?}")))?;
+        support.push((id.trim().to_string(), rating));
+    }
+    let rec: Recommendation = recommend(&model, &config, &data.catalog, &data.items, &data.users, &support, args.top, !args.include_rated, &Device::flex())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rec).expect("json"));
+    } else {
+        for (i, item) in rec.items.iter().enumerate() {
+            println!("{:>3}. {:.4}  {} ({})", i + 1, item.score, item.title, item.id);
+        }
+        let c: Vec<String> = rec.clusters.iter().map(|c| format!("{c:.3}")).collect();
+        println!("soft cluster assignment: [{}]", c.join(", "));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => cmd_train(a),
+        Command::Eval(a) => cmd_eval(a),
+        Command::Recommend(a) => cmd_recommend(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

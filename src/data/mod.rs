@@ -1,0 +1,154 @@
+//! Dataset readers (native only). Each turns the files of `../shared/data` into a [`Dataset`]:
+//! feature tables for users and items, every user's interaction history, and the item catalog.
+//! Every malformed line is an error naming the file, the line and what was expected.
+
+pub mod gowalla;
+pub mod lastfm;
+pub mod movielens;
+pub mod split;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::batch::{Interaction, Task};
+pub use crate::data_types::CatalogItem;
+use crate::config::Feedback;
+use crate::error::{Result, TanpError};
+use crate::features::FeatureTable;
+
+
+/// A dataset in model-ready form. Users and items are indexed 0..n.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub name: String,
+    pub feedback: Feedback,
+    pub users: FeatureTable,
+    pub items: FeatureTable,
+    /// The dataset's own id of each user.
+    pub user_ids: Vec<String>,
+    pub catalog: Vec<CatalogItem>,
+    /// Every user's interactions, in file order.
+    pub histories: Vec<Vec<Interaction>>,
+    /// Fixed task episodes, when the dataset ships them (TaNP's own Last.FM episodes).
+    pub episodes: Option<Episodes>,
+    /// A short identity of the source files (name, sizes, hashes) for results.
+    pub identity: serde_json::Value,
+}
+
+/// Training, validation and test tasks.
+#[derive(Clone, Debug, Default)]
+pub struct Episodes {
+    pub train: Vec<Task>,
+    pub valid: Vec<Task>,
+    pub test: Vec<Task>,
+}
+
+impl Dataset {
+    /// Number of interactions over all users.
+    pub fn interactions(&self) -> usize {
+        self.histories.iter().map(Vec::len).sum()
+    }
+}
+
+/// Reads a text file, naming the path on failure.
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| TanpError::io(path, e))
+}
+
+/// The lines of a file with their 1-based numbers, `\r` stripped, empty lines skipped.
+pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+        .filter(|(_, l)| !l.trim().is_empty())
+}
+
+/// Parses a field of a line, or names the file, line, field and the expected kind.
+pub fn parse_field<T: std::str::FromStr>(
+    file: &Path,
+    line: usize,
+    what: &str,
+    value: &str,
+) -> Result<T> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| TanpError::parse(file.display().to_string(), line, what, value))
+}
+
+/// Splits a line into exactly `n` fields by `sep`.
+pub fn split_exact<'a>(
+    file: &Path,
+    line_no: usize,
+    line: &'a str,
+    sep: &str,
+    n: usize,
+    layout: &str,
+) -> Result<Vec<&'a str>> {
+    let parts: Vec<&str> = line.split(sep).collect();
+    if parts.len() != n {
+        return Err(TanpError::parse(
+            file.display().to_string(),
+            line_no,
+            format!("{n} fields {layout} separated by {sep:?}, got {}", parts.len()),
+            line,
+        ));
+    }
+    Ok(parts)
+}
+
+/// Size and a content hash of a file, for the data identity in results.
+pub fn file_identity(path: &Path) -> Result<serde_json::Value> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).map_err(|e| TanpError::io(path, e))?;
+    let hash = Sha256::digest(&bytes);
+    let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Ok(serde_json::json!({
+        "file": path.file_name().map(|f| f.to_string_lossy().to_string()),
+        "bytes": bytes.len(),
+        "sha256_prefix": hex,
+    }))
+}
+
+/// The datasets this crate reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetName {
+    Ml1m,
+    Lastfm,
+    Gowalla,
+}
+
+impl DatasetName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatasetName::Ml1m => "ml-1m",
+            DatasetName::Lastfm => "lastfm",
+            DatasetName::Gowalla => "gowalla",
+        }
+    }
+
+    /// Loads the dataset from `data_dir` (the folder with `ml-1m/`, `lastfm/`, `gowalla/`).
+    pub fn load(self, data_dir: &Path) -> Result<Dataset> {
+        match self {
+            DatasetName::Ml1m => movielens::load(&data_dir.join("ml-1m")),
+            DatasetName::Lastfm => lastfm::load(&data_dir.join("lastfm")),
+            DatasetName::Gowalla => gowalla::load(&data_dir.join("gowalla"), &gowalla::Subset::default()),
+        }
+    }
+}
+
+impl std::str::FromStr for DatasetName {
+    type Err = TanpError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "ml-1m" | "movielens" | "ml1m" => Ok(DatasetName::Ml1m),
+            "lastfm" | "last.fm" => Ok(DatasetName::Lastfm),
+            "gowalla" => Ok(DatasetName::Gowalla),
+            other => Err(TanpError::Config(format!(
+                "unknown dataset {other:?}: expected ml-1m, lastfm or gowalla"
+            ))),
+        }
+    }
+}

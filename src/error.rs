@@ -1,0 +1,84 @@
+//! One error type for the whole crate: every failure says what was expected, what was found,
+//! and where.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in `tanp`, from a malformed data line to a bad support set.
+#[derive(Debug, Error)]
+pub enum TanpError {
+    /// A data file line that does not have the expected shape.
+    #[error("{file}:{line}: expected {expected}, found {found:?}")]
+    Parse {
+        file: String,
+        line: usize,
+        expected: String,
+        found: String,
+    },
+    /// An I/O error on a named path.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An item id that the model or catalog does not know.
+    #[error("unknown item id {0}: it is not in the model's catalog")]
+    UnknownItem(String),
+    /// A rating or label outside the range the model was trained on.
+    #[error("rating {value} for item {item} is out of range: expected a number in [{min}, {max}]")]
+    RatingOutOfRange {
+        item: String,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+    /// A support set that cannot be used (empty, too long, duplicated items).
+    #[error("invalid support set: {0}")]
+    Support(String),
+    /// A model bundle or checkpoint that is malformed or does not match.
+    #[error("invalid model: {0}")]
+    Model(String),
+    /// An invalid configuration or command-line value.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A numerical failure (NaN or infinity) where a finite number was expected.
+    #[error("numerical error: {0}")]
+    Numeric(String),
+}
+
+/// Result with [`TanpError`].
+pub type Result<T> = std::result::Result<T, TanpError>;
+
+impl TanpError {
+    /// A parse error at `file:line`.
+    pub fn parse(
+        file: impl Into<String>,
+        line: usize,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
+        let mut found: String = found.into();
+        if found.len() > 120 {
+            let mut cut = 120;
+            while !found.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            found.truncate(cut);
+            found.push('…');
+        }
+        TanpError::Parse {
+            file: file.into(),
+            line,
+            expected: expected.into(),
+            found,
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        TanpError::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Evaluation of a model on test tasks: scores for each query item, then both metric families.
+
+use burn::tensor::Device;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::batch::{HostBatch, Task, normal_noise};
+use crate::config::Feedback;
+use crate::features::FeatureTable;
+use crate::metrics::{Definition, MetricTable};
+use crate::model::Tanp;
+
+/// How z is chosen at test time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ZMode {
+    /// The mean of q(z | S_i) (our default: deterministic).
+    Mean,
+    /// One sample from q(z | S_i) (the paper's text and the official code).
+    Sample,
+}
+
+/// The model's scores for one test user's query items, with the true labels.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Ranking {
+    pub user: u32,
+    pub items: Vec<u32>,
+    pub truth: Vec<f32>,
+    pub scores: Vec<f32>,
+}
+
+/// Both metric families for a set of rankings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Metrics {
+    pub paper: MetricTable,
+    pub standard: MetricTable,
+    /// Label threshold of the standard definition's binary relevance.
+    pub relevance_threshold: f32,
+}
+
+impl Metrics {
+    pub fn from_rankings(rankings: &[Ranking], feedback: Feedback) -> Self {
+        let threshold = match feedback {
+            Feedback::Explicit => 4.0,
+            Feedback::Implicit => 0.5,
+        };
+        let pairs = || rankings.iter().map(|r| (&r.scores[..], &r.truth[..]));
+        Metrics {
+            paper: MetricTable::compute(Definition::Paper, threshold, pairs()),
+            standard: MetricTable::compute(Definition::Standard, threshold, pairs()),
+            relevance_threshold: threshold,
+        }
+    }
+
+    /// The score used for model selection: the mean of the nine paper-definition metrics.
+    pub fn selection_score(&self) -> f64 {
+        let row = self.paper.row();
+        row.iter().sum::<f64>() / row.len().max(1) as f64
+    }
+}
+
+/// Scores every query item of every task (support as context, as at test time).
+pub fn rank_tasks(
+    model: &Tanp,
+    tasks: &[Task],
+    users: &FeatureTable,
+    items: &FeatureTable,
+    z: ZMode,
+    batch_size: usize,
+    z_dim: usize,
+    rng: &mut impl Rng,
+    device: &Device,
+) -> Vec<Ranking> {
+    let mut out = Vec::with_capacity(tasks.len());
+    for chunk in tasks.chunks(batch_size.max(1)) {
+        let refs: Vec<&Task> = chunk.iter().collect();
+        let host = HostBatch::evaluation(&refs);
+        let batch = host.to_tensors(users, items, |_, _| false, device);
+        let eps = match z {
+            ZMode::Mean => None,
+            ZMode::Sample => Some(normal_noise(chunk.len(), z_dim, rng, device)),
+        };
+        let (scores, _) = model.predict(&batch, eps);
+        let scores: Vec<f32> = scores.into_data().try_to_vec().expect("f32 scores");
+        for (i, task) in chunk.iter().enumerate() {
+            let start = i * host.n + task.support.len();
+            out.push(Ranking {
+                user: task.user,
+                items: task.query.iter().map(|x| x.item).collect(),
+                truth: task.query.iter().map(|x| x.y).collect(),
+                scores: scores[start..start + task.query.len()].to_vec(),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,20 @@
+//! tanp: the Task-adaptive Neural Process (Lin et al., WWW 2021) for user cold-start
+//! recommendation. The model ([`model`]) is backend-generic burn code shared by native training
+//! and the browser; data loading, training, evaluation and the CLI are native only.
+
+pub mod batch;
+pub mod config;
+pub mod data_types;
+pub mod error;
+pub mod features;
+pub mod metrics;
+#[cfg(feature = "native")]
+pub mod data;
+pub mod model;
+pub mod recommend;
+
+pub use error::{Result, TanpError};
+#[cfg(feature = "native")]
+pub mod eval;
+#[cfg(feature = "native")]
+pub mod train;

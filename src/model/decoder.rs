@@ -1,0 +1,109 @@
+//! The adaptive decoder g_omega_i, section 4.5 (Eq. 15 FiLM, Eq. 16 Gating-FiLM), and the plain
+//! decoder of the "w/o tm" ablation.
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::{relu, sigmoid, tanh};
+use burn::tensor::{Device, Tensor};
+
+use crate::config::DecoderKind;
+
+/// The feature modulation of one decoder layer, generated from the task embedding o_i.
+#[derive(Module, Debug)]
+pub struct Modulation {
+    pub w_gamma: Linear,
+    pub w_beta: Linear,
+    /// Gating-FiLM only (Eq. 16).
+    pub w_eta: Option<Linear>,
+    pub w_delta: Option<Linear>,
+}
+
+/// gamma and beta of one layer, `[B, h]` each.
+#[derive(Clone, Debug)]
+pub struct FilmParams {
+    pub gamma: Tensor<2>,
+    pub beta: Tensor<2>,
+}
+
+impl Modulation {
+    fn new(t_dim: usize, width: usize, gating: bool, device: &Device) -> Self {
+        let linear = || LinearConfig::new(t_dim, width).with_bias(false).init(device);
+        Modulation {
+            w_gamma: linear(),
+            w_beta: linear(),
+            w_eta: gating.then(linear),
+            w_delta: gating.then(linear),
+        }
+    }
+
+    /// Eq. 15 (`gamma = tanh(W_gamma o)`, `beta = tanh(W_beta o)`), gated as in Eq. 16 when
+    /// the gating weights exist: `gamma' = gamma * delta + eta * (1 - delta)`, same for beta.
+    pub fn params(&self, o: Tensor<2>) -> FilmParams {
+        let gamma = tanh(self.w_gamma.forward(o.clone()));
+        let beta = tanh(self.w_beta.forward(o.clone()));
+        match (&self.w_eta, &self.w_delta) {
+            (Some(w_eta), Some(w_delta)) => {
+                let eta = tanh(w_eta.forward(o.clone()));
+                let delta = sigmoid(w_delta.forward(o));
+                let keep = eta * (delta.clone().neg() + 1.0);
+                FilmParams {
+                    gamma: gamma * delta.clone() + keep.clone(),
+                    beta: beta * delta + keep,
+                }
+            }
+            _ => FilmParams { gamma, beta },
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Decoder {
+    pub layers: Vec<Linear>,
+    /// One modulation per hidden layer; empty for the plain decoder.
+    pub modulations: Vec<Modulation>,
+    pub output: Linear,
+}
+
+impl Decoder {
+    pub fn new(input: usize, hidden: &[usize], t_dim: usize, kind: DecoderKind, device: &Device) -> Self {
+        let sizes: Vec<usize> = std::iter::once(input).chain(hidden.iter().copied()).collect();
+        let modulations = match kind {
+            DecoderKind::Plain => Vec::new(),
+            DecoderKind::Film | DecoderKind::GatingFilm => hidden
+                .iter()
+                .map(|&h| Modulation::new(t_dim, h, kind == DecoderKind::GatingFilm, device))
+                .collect(),
+        };
+        Decoder {
+            layers: sizes
+                .windows(2)
+                .map(|w| LinearConfig::new(w[0], w[1]).init(device))
+                .collect(),
+            modulations,
+            output: LinearConfig::new(*hidden.last().expect("validated"), 1).init(device),
+        }
+    }
+
+    /// The FiLM parameters of every layer for task embeddings `o` (`[B, t_dim]`).
+    pub fn film(&self, o: Option<Tensor<2>>) -> Vec<FilmParams> {
+        match o {
+            Some(o) => self.modulations.iter().map(|m| m.params(o.clone())).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// `g^{l+1} = ReLU(gamma ⊙ (W g^l + b) + beta)` for each layer, then a linear output.
+    /// `g1` is `[B, N, x_dim + z_dim]`; returns the raw scores `[B, N]`.
+    pub fn forward(&self, g1: Tensor<3>, film: &[FilmParams]) -> Tensor<2> {
+        let [b, n, _] = g1.dims();
+        let mut g = g1;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let h = layer.forward(g);
+            g = relu(match film.get(l) {
+                Some(p) => h * p.gamma.clone().unsqueeze_dim::<3>(1) + p.beta.clone().unsqueeze_dim::<3>(1),
+                None => h,
+            });
+        }
+        self.output.forward(g).reshape([b, n])
+    }
+}

@@ -1,0 +1,300 @@
+//! Training (Algorithm 1): Adam over batches of tasks, each task re-split on every visit,
+//! model selection on the validation tasks, checkpoints that let an interrupted run resume,
+//! and a seed that makes a run repeatable.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::tensor::Device;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::batch::{HostBatch, Resplit, Task, normal_noise};
+use crate::config::{Fidelity, ModelConfig};
+use crate::data::{Dataset, Episodes};
+use crate::error::{Result, TanpError};
+use crate::eval::{Metrics, ZMode, rank_tasks};
+use crate::model::Tanp;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+    /// N_S for the paper's per-visit re-split.
+    pub n_s: usize,
+    /// The official code's minimum context size (used with `Fidelity::OfficialCode`).
+    pub context_min: usize,
+    /// Probability that a user field is hidden ("unknown") in a training task, so that the
+    /// model also serves visitors who give no demographics.
+    pub user_feature_dropout: f64,
+    /// Drop the last incomplete batch of each epoch (the official code does).
+    pub drop_last: bool,
+    /// How z is chosen when validating and testing.
+    pub z_mode: ZMode,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 150,
+            batch_size: 32,
+            lr: 5e-5,
+            seed: 2020,
+            n_s: 20,
+            context_min: 20,
+            user_feature_dropout: 0.0,
+            drop_last: false,
+            z_mode: ZMode::Mean,
+        }
+    }
+}
+
+/// One line of the training log.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub loss: f64,
+    pub prediction_loss: f64,
+    pub kl: f64,
+    pub clustering: f64,
+    pub valid_score: f64,
+    pub seconds: f64,
+}
+
+/// What a checkpoint directory holds besides the weights.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainState {
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub dataset: String,
+    /// Epochs completed.
+    pub epoch: usize,
+    pub best_epoch: Option<usize>,
+    pub best_score: f64,
+    pub log: Vec<EpochLog>,
+}
+
+/// Files of a run directory.
+pub struct RunDir(pub PathBuf);
+
+impl RunDir {
+    pub fn state(&self) -> PathBuf {
+        self.0.join("state.json")
+    }
+    pub fn last(&self) -> PathBuf {
+        self.0.join("last.safetensors")
+    }
+    pub fn best(&self) -> PathBuf {
+        self.0.join("best.safetensors")
+    }
+    pub fn optimizer(&self) -> PathBuf {
+        self.0.join("optimizer.bin")
+    }
+}
+
+/// Saves a model's weights as safetensors.
+pub fn save_model(model: &Tanp, path: &Path) -> Result<()> {
+    let mut store = SafetensorsStore::from_file(path.to_path_buf());
+    model
+        .save_into(&mut store)
+        .map_err(|e| TanpError::Model(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Loads weights saved by [`save_model`] into a model built from `config`.
+pub fn load_model(config: &ModelConfig, path: &Path, device: &Device) -> Result<Tanp> {
+    if !path.exists() {
+        return Err(TanpError::Model(format!("{} does not exist", path.display())));
+    }
+    let mut model = Tanp::new(config, device);
+    let mut store = SafetensorsStore::from_file(path.to_path_buf());
+    model
+        .load_from(&mut store)
+        .map_err(|e| TanpError::Model(format!("cannot load {}: {e}", path.display())))?;
+    Ok(model)
+}
+
+/// Reads a run directory's state.
+pub fn read_state(dir: &Path) -> Result<TrainState> {
+    let path = RunDir(dir.to_path_buf()).state();
+    let text = std::fs::read_to_string(&path).map_err(|e| TanpError::io(&path, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| TanpError::Model(format!("{}: not a training state: {e}", path.display())))
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let text = serde_json::to_string_pretty(value).expect("serialisable");
+    std::fs::write(&tmp, text).map_err(|e| TanpError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| TanpError::io(path, e))
+}
+
+/// Trains on `episodes.train`, selects on `episodes.valid`, writes checkpoints to `out` (and
+/// resumes from them when `out` already holds a run with the same configuration).
+/// Returns the best model (by validation score) and the final state.
+pub fn train(
+    data: &Dataset,
+    episodes: &Episodes,
+    model_config: &ModelConfig,
+    config: &TrainConfig,
+    out: &Path,
+    quiet: bool,
+) -> Result<(Tanp, TrainState)> {
+    model_config.validate()?;
+    if episodes.train.is_empty() || config.batch_size == 0 {
+        return Err(TanpError::Config("training needs tasks and a batch size of at least 1".into()));
+    }
+    std::fs::create_dir_all(out).map_err(|e| TanpError::io(out, e))?;
+    let dir = RunDir(out.to_path_buf());
+    let device = Device::flex().autodiff();
+    device.seed(config.seed);
+
+    let fresh = TrainState {
+        model: model_config.clone(),
+        train: config.clone(),
+        dataset: data.name.clone(),
+        epoch: 0,
+        best_epoch: None,
+        best_score: f64::NEG_INFINITY,
+        log: Vec::new(),
+    };
+    let (mut model, mut optim, mut state) = match read_state(out) {
+        Ok(s) if s.model == *model_config && s.train == *config && s.dataset == data.name => {
+            let model = load_model(model_config, &dir.last(), &device)?;
+            let optim = AdamConfig::new()
+                .with_epsilon(1e-8)
+                .init()
+                .load(dir.optimizer())
+                .map_err(|e| TanpError::Model(format!("optimizer state: {e}")))?;
+            if !quiet {
+                eprintln!("resuming {} after epoch {}", out.display(), s.epoch);
+            }
+            (model, optim, s)
+        }
+        Ok(_) => {
+            return Err(TanpError::Config(format!(
+                "{} holds a run with another configuration; choose another --out",
+                out.display()
+            )));
+        }
+        Err(_) => (
+            Tanp::new(model_config, &device),
+            AdamConfig::new().with_epsilon(1e-8).init(),
+            fresh,
+        ),
+    };
+
+    let resplit = match model_config.fidelity {
+        Fidelity::Paper => Resplit::Paper { n_s: config.n_s },
+        Fidelity::OfficialCode => Resplit::OfficialCode {
+            context_min: config.context_min,
+        },
+    };
+    let batches_per_epoch = if config.drop_last {
+        (episodes.train.len() / config.batch_size).max(1)
+    } else {
+        episodes.train.len().div_ceil(config.batch_size)
+    };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new((config.epochs * batches_per_epoch) as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_position((state.epoch * batches_per_epoch) as u64);
+    let n_fields = data.users.fields.len();
+    let inner = device.clone().inner();
+
+    for epoch in state.epoch..config.epochs {
+        let started = Instant::now();
+        // Each epoch has its own RNG stream, so a resumed run repeats an uninterrupted one.
+        let mut rng = StdRng::seed_from_u64(config.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+        let mut order: Vec<&Task> = episodes.train.iter().collect();
+        order.shuffle(&mut rng);
+        let (mut sum_loss, mut sum_pred, mut sum_kl, mut sum_cl) = (0.0, 0.0, 0.0, 0.0);
+        for chunk in order.chunks(config.batch_size).take(batches_per_epoch) {
+            let host = HostBatch::training(chunk, resplit, &mut rng);
+            let dropout: Vec<bool> = (0..chunk.len() * n_fields)
+                .map(|_| config.user_feature_dropout > 0.0 && rand::Rng::random_bool(&mut rng, config.user_feature_dropout))
+                .collect();
+            let batch = host.to_tensors(&data.users, &data.items, |t, f| dropout[t * n_fields + f], &device);
+            let eps = normal_noise(chunk.len(), model_config.z_dim, &mut rng, &device);
+            let step = model.train_step(&batch, eps);
+            let scalar = |t: burn::tensor::Tensor<1>| -> f64 { t.into_scalar::<f32>() as f64 };
+            let loss_value = scalar(step.loss.clone().detach());
+            if !loss_value.is_finite() {
+                return Err(TanpError::Numeric(format!(
+                    "training loss became {loss_value} at epoch {epoch}; lower the learning rate"
+                )));
+            }
+            sum_loss += loss_value;
+            sum_pred += scalar(step.prediction.detach());
+            sum_kl += scalar(step.kl.detach());
+            sum_cl += step.clustering.map_or(0.0, |c| scalar(c.detach()));
+            let grads = GradientsParams::from_grads(step.loss.backward(), &model);
+            model = optim.step(config.lr, model, grads);
+            bar.inc(1);
+        }
+        let batches = batches_per_epoch as f64;
+        let valid_model = model.valid();
+        let valid_score = if episodes.valid.is_empty() {
+            -(sum_loss / batches)
+        } else {
+            let rankings = rank_tasks(
+                &valid_model,
+                &episodes.valid,
+                &data.users,
+                &data.items,
+                config.z_mode,
+                64,
+                model_config.z_dim,
+                &mut rng,
+                &inner,
+            );
+            Metrics::from_rankings(&rankings, data.feedback).selection_score()
+        };
+        state.log.push(EpochLog {
+            epoch: epoch + 1,
+            loss: sum_loss / batches,
+            prediction_loss: sum_pred / batches,
+            kl: sum_kl / batches,
+            clustering: sum_cl / batches,
+            valid_score,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        if valid_score > state.best_score {
+            state.best_score = valid_score;
+            state.best_epoch = Some(epoch + 1);
+            save_model(&valid_model, &dir.best())?;
+        }
+        state.epoch = epoch + 1;
+        save_model(&valid_model, &dir.last())?;
+        optim
+            .save(dir.optimizer())
+            .map_err(|e| TanpError::Model(format!("cannot save optimizer state: {e}")))?;
+        write_json(&dir.state(), &state)?;
+        bar.set_message(format!(
+            "{}/{} loss {:.4} valid {:.4} (best {:.4} @ {})",
+            epoch + 1,
+            config.epochs,
+            sum_loss / batches,
+            valid_score,
+            state.best_score,
+            state.best_epoch.unwrap_or(0)
+        ));
+    }
+    bar.finish();
+    let best = load_model(model_config, &dir.best(), &inner)?;
+    Ok((best, state))
+}
