@@ -173,7 +173,9 @@ impl HostBatch {
         unknown_user: impl Fn(usize, usize) -> bool,
         device: &Device,
     ) -> TensorBatch {
-        let mask = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [self.b, self.n]), device);
+        let mask = |v: &[f32]| {
+            Tensor::<2>::from_data(TensorData::new(v.to_vec(), [self.b, self.n]), device)
+        };
         TensorBatch {
             users: FieldInput::for_entities(users, &self.users, unknown_user, device),
             items: FieldInput::for_entities(items, &self.items, |_, _| false, device),

@@ -190,7 +190,10 @@ impl ModelConfig {
         if self.lambda.is_nan() || self.lambda < 0.0 {
             return bad("lambda must be >= 0");
         }
-        if self.rating_min.is_nan() || self.rating_max.is_nan() || self.rating_min >= self.rating_max {
+        if self.rating_min.is_nan()
+            || self.rating_max.is_nan()
+            || self.rating_min >= self.rating_max
+        {
             return bad("rating_min must be below rating_max");
         }
         self.user.validate("user")?;

@@ -60,6 +60,7 @@ impl Metrics {
 }
 
 /// Scores every query item of every task (support as context, as at test time).
+#[allow(clippy::too_many_arguments)]
 pub fn rank_tasks(
     model: &Tanp,
     tasks: &[Task],

@@ -81,7 +81,9 @@ impl FeatureTable {
     pub fn ids(name: &str, count: usize) -> Self {
         let mut field = Field::new(name, count + 1);
         for e in 0..count {
-            field.push(&[e as u32 + 1]).expect("in range by construction");
+            field
+                .push(&[e as u32 + 1])
+                .expect("in range by construction");
         }
         FeatureTable {
             fields: vec![field],

@@ -4,12 +4,12 @@
 
 pub mod batch;
 pub mod config;
+#[cfg(feature = "native")]
+pub mod data;
 pub mod data_types;
 pub mod error;
 pub mod features;
 pub mod metrics;
-#[cfg(feature = "native")]
-pub mod data;
 pub mod model;
 pub mod recommend;
 

@@ -127,7 +127,10 @@ impl MetricTable {
         threshold: f32,
         users: impl IntoIterator<Item = (&'a [f32], &'a [f32])>,
     ) -> Self {
-        let mut sums = CUTOFFS.map(|n| AtN { n, ..AtN::default() });
+        let mut sums = CUTOFFS.map(|n| AtN {
+            n,
+            ..AtN::default()
+        });
         let mut count = 0;
         for (scores, truth) in users {
             let ranked = rank(scores);

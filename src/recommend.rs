@@ -47,7 +47,9 @@ pub fn validate_support(
     support: &[(String, f64)],
 ) -> Result<Vec<(u32, f32)>> {
     if support.is_empty() {
-        return Err(TanpError::Support("it is empty: rate at least one item".into()));
+        return Err(TanpError::Support(
+            "it is empty: rate at least one item".into(),
+        ));
     }
     if support.len() > MAX_SUPPORT {
         return Err(TanpError::Support(format!(
@@ -55,12 +57,18 @@ pub fn validate_support(
             support.len()
         )));
     }
-    let index: HashMap<&str, u32> = catalog.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect();
+    let index: HashMap<&str, u32> = catalog
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i as u32))
+        .collect();
     let mut seen = HashSet::new();
     support
         .iter()
         .map(|(id, rating)| {
-            let item = *index.get(id.as_str()).ok_or_else(|| TanpError::UnknownItem(id.clone()))?;
+            let item = *index
+                .get(id.as_str())
+                .ok_or_else(|| TanpError::UnknownItem(id.clone()))?;
             if !rating.is_finite() || *rating < config.rating_min || *rating > config.rating_max {
                 return Err(TanpError::RatingOutOfRange {
                     item: id.clone(),
@@ -100,7 +108,10 @@ pub fn recommend(
     let v = model.embed_items(&item_inputs);
     let [_, dv] = v.dims();
     let x_support = Tanp::join(u.clone(), v.reshape([1, n, dv]));
-    let y = Tensor::<2>::from_data(TensorData::new(support.iter().map(|s| s.1).collect::<Vec<_>>(), [1, n]), device);
+    let y = Tensor::<2>::from_data(
+        TensorData::new(support.iter().map(|s| s.1).collect::<Vec<_>>(), [1, n]),
+        device,
+    );
     let xy = Tanp::with_labels(x_support, y);
     let adapted = model.adapt(xy, Tensor::ones([1, n], device));
 
@@ -113,7 +124,8 @@ pub fn recommend(
     let mean = model.to_score(model.decode(x.clone(), adapted.prior.mu.clone(), &adapted.film));
     let mut rng = StdRng::seed_from_u64(0x7a4e);
     let eps = normal_noise(Z_SAMPLES, config.z_dim, &mut rng, device);
-    let z = adapted.prior.mu.clone().expand([Z_SAMPLES, config.z_dim]) + eps * adapted.prior.sigma.clone();
+    let z = adapted.prior.mu.clone().expand([Z_SAMPLES, config.z_dim])
+        + eps * adapted.prior.sigma.clone();
     let film: Vec<_> = adapted
         .film
         .iter()
@@ -125,10 +137,19 @@ pub fn recommend(
     let samples = model.to_score(model.decode(x.expand([Z_SAMPLES, m, dx]), z, &film));
     let std = samples.var(0).sqrt();
 
-    let mean: Vec<f32> = mean.into_data().try_to_vec().map_err(|e| TanpError::Numeric(format!("{e:?}")))?;
-    let std: Vec<f32> = std.into_data().try_to_vec().map_err(|e| TanpError::Numeric(format!("{e:?}")))?;
+    let mean: Vec<f32> = mean
+        .into_data()
+        .try_to_vec()
+        .map_err(|e| TanpError::Numeric(format!("{e:?}")))?;
+    let std: Vec<f32> = std
+        .into_data()
+        .try_to_vec()
+        .map_err(|e| TanpError::Numeric(format!("{e:?}")))?;
     if let Some(i) = mean.iter().position(|s| !s.is_finite()) {
-        return Err(TanpError::Numeric(format!("the score of item {} is {}", catalog[i].id, mean[i])));
+        return Err(TanpError::Numeric(format!(
+            "the score of item {} is {}",
+            catalog[i].id, mean[i]
+        )));
     }
     let rated: HashSet<u32> = support.iter().map(|s| s.0).collect();
     let order = crate::metrics::rank(&mean);
@@ -144,7 +165,12 @@ pub fn recommend(
         })
         .collect();
     let clusters = match &adapted.identity {
-        Some(id) => id.c.clone().into_data().try_to_vec().map_err(|e| TanpError::Numeric(format!("{e:?}")))?,
+        Some(id) => {
+            id.c.clone()
+                .into_data()
+                .try_to_vec()
+                .map_err(|e| TanpError::Numeric(format!("{e:?}")))?
+        }
         None => Vec::new(),
     };
     Ok(Recommendation { items, clusters })

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
@@ -89,8 +89,10 @@ impl RunDir {
     pub fn state(&self) -> PathBuf {
         self.0.join("state.json")
     }
+    /// The last epoch's weights in burn's own format, which keeps parameter ids so that the
+    /// optimizer state (keyed by them) applies again on resume.
     pub fn last(&self) -> PathBuf {
-        self.0.join("last.safetensors")
+        self.0.join("last.bpk")
     }
     pub fn best(&self) -> PathBuf {
         self.0.join("best.safetensors")
@@ -102,7 +104,7 @@ impl RunDir {
 
 /// Saves a model's weights as safetensors.
 pub fn save_model(model: &Tanp, path: &Path) -> Result<()> {
-    let mut store = SafetensorsStore::from_file(path.to_path_buf());
+    let mut store = SafetensorsStore::from_file(path.to_path_buf()).overwrite(true);
     model
         .save_into(&mut store)
         .map_err(|e| TanpError::Model(format!("cannot write {}: {e}", path.display())))
@@ -111,10 +113,31 @@ pub fn save_model(model: &Tanp, path: &Path) -> Result<()> {
 /// Loads weights saved by [`save_model`] into a model built from `config`.
 pub fn load_model(config: &ModelConfig, path: &Path, device: &Device) -> Result<Tanp> {
     if !path.exists() {
-        return Err(TanpError::Model(format!("{} does not exist", path.display())));
+        return Err(TanpError::Model(format!(
+            "{} does not exist",
+            path.display()
+        )));
     }
     let mut model = Tanp::new(config, device);
     let mut store = SafetensorsStore::from_file(path.to_path_buf());
+    model
+        .load_from(&mut store)
+        .map_err(|e| TanpError::Model(format!("cannot load {}: {e}", path.display())))?;
+    Ok(model)
+}
+
+fn save_checkpoint(model: &Tanp, path: &Path) -> Result<()> {
+    let mut store = BurnpackStore::from_file(path)
+        .overwrite(true)
+        .auto_extension(false);
+    model
+        .save_into(&mut store)
+        .map_err(|e| TanpError::Model(format!("cannot write {}: {e}", path.display())))
+}
+
+fn load_checkpoint(config: &ModelConfig, path: &Path, device: &Device) -> Result<Tanp> {
+    let mut model = Tanp::new(config, device);
+    let mut store = BurnpackStore::from_file(path).auto_extension(false);
     model
         .load_from(&mut store)
         .map_err(|e| TanpError::Model(format!("cannot load {}: {e}", path.display())))?;
@@ -149,7 +172,9 @@ pub fn train(
 ) -> Result<(Tanp, TrainState)> {
     model_config.validate()?;
     if episodes.train.is_empty() || config.batch_size == 0 {
-        return Err(TanpError::Config("training needs tasks and a batch size of at least 1".into()));
+        return Err(TanpError::Config(
+            "training needs tasks and a batch size of at least 1".into(),
+        ));
     }
     std::fs::create_dir_all(out).map_err(|e| TanpError::io(out, e))?;
     let dir = RunDir(out.to_path_buf());
@@ -167,7 +192,7 @@ pub fn train(
     };
     let (mut model, mut optim, mut state) = match read_state(out) {
         Ok(s) if s.model == *model_config && s.train == *config && s.dataset == data.name => {
-            let model = load_model(model_config, &dir.last(), &device)?;
+            let model = load_checkpoint(model_config, &dir.last(), &device)?;
             let optim = AdamConfig::new()
                 .with_epsilon(1e-8)
                 .init()
@@ -219,16 +244,29 @@ pub fn train(
     for epoch in state.epoch..config.epochs {
         let started = Instant::now();
         // Each epoch has its own RNG stream, so a resumed run repeats an uninterrupted one.
-        let mut rng = StdRng::seed_from_u64(config.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+        let mut rng = StdRng::seed_from_u64(
+            config
+                .seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add(epoch as u64),
+        );
         let mut order: Vec<&Task> = episodes.train.iter().collect();
         order.shuffle(&mut rng);
         let (mut sum_loss, mut sum_pred, mut sum_kl, mut sum_cl) = (0.0, 0.0, 0.0, 0.0);
         for chunk in order.chunks(config.batch_size).take(batches_per_epoch) {
             let host = HostBatch::training(chunk, resplit, &mut rng);
             let dropout: Vec<bool> = (0..chunk.len() * n_fields)
-                .map(|_| config.user_feature_dropout > 0.0 && rand::Rng::random_bool(&mut rng, config.user_feature_dropout))
+                .map(|_| {
+                    config.user_feature_dropout > 0.0
+                        && rand::Rng::random_bool(&mut rng, config.user_feature_dropout)
+                })
                 .collect();
-            let batch = host.to_tensors(&data.users, &data.items, |t, f| dropout[t * n_fields + f], &device);
+            let batch = host.to_tensors(
+                &data.users,
+                &data.items,
+                |t, f| dropout[t * n_fields + f],
+                &device,
+            );
             let eps = normal_noise(chunk.len(), model_config.z_dim, &mut rng, &device);
             let step = model.train_step(&batch, eps);
             let scalar = |t: burn::tensor::Tensor<1>| -> f64 { t.into_scalar::<f32>() as f64 };
@@ -279,7 +317,7 @@ pub fn train(
             save_model(&valid_model, &dir.best())?;
         }
         state.epoch = epoch + 1;
-        save_model(&valid_model, &dir.last())?;
+        save_checkpoint(&model, &dir.last())?;
         optim
             .save(dir.optimizer())
             .map_err(|e| TanpError::Model(format!("cannot save optimizer state: {e}")))?;

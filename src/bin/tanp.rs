@@ -20,7 +20,11 @@ use tanp::recommend::{Recommendation, recommend};
 use tanp::train::{TrainConfig, load_model, read_state, train};
 
 #[derive(Parser)]
-#[command(name = "tanp", version, about = "Task-adaptive Neural Process for user cold-start recommendation")]
+#[command(
+    name = "tanp",
+    version,
+    about = "Task-adaptive Neural Process for user cold-start recommendation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -254,7 +258,10 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
 }
 
 fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
     let dirty = std::process::Command::new("git")
         .args(["status", "--porcelain", "--untracked-files=no"])
         .output()
@@ -291,7 +298,17 @@ fn evaluate(
         }
     }
     let mut rng = StdRng::seed_from_u64(7);
-    let rankings = rank_tasks(model, tasks, &users, &data.items, z, 64, config.z_dim, &mut rng, &Device::flex());
+    let rankings = rank_tasks(
+        model,
+        tasks,
+        &users,
+        &data.items,
+        z,
+        64,
+        config.z_dim,
+        &mut rng,
+        &Device::flex(),
+    );
     let metrics = Metrics::from_rankings(&rankings, data.feedback);
     (rankings, metrics)
 }
@@ -363,7 +380,10 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         data: args.data.clone(),
         command: command.clone(),
     };
-    write_file(&args.out.join("run.json"), &serde_json::to_string_pretty(&info).expect("json"))?;
+    write_file(
+        &args.out.join("run.json"),
+        &serde_json::to_string_pretty(&info).expect("json"),
+    )?;
     let (model, state) = train(&data, &episodes, &config, &tc, &args.out, args.quiet)?;
     let train_seconds = started.elapsed().as_secs_f64();
     let (_, metrics) = evaluate(&model, &config, &data, &episodes.test, tc.z_mode, false);
@@ -389,29 +409,63 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn load_run(dir: &Path, data_dir: &Path, last: bool) -> Result<(RunInfo, ModelConfig, tanp::model::Tanp, Dataset, Episodes, ZMode)> {
+fn load_run(
+    dir: &Path,
+    data_dir: &Path,
+    last: bool,
+) -> Result<(
+    RunInfo,
+    ModelConfig,
+    tanp::model::Tanp,
+    Dataset,
+    Episodes,
+    ZMode,
+)> {
     let info_path = dir.join("run.json");
     let text = std::fs::read_to_string(&info_path).map_err(|e| TanpError::io(&info_path, e))?;
-    let mut info: RunInfo = serde_json::from_str(&text)
-        .map_err(|e| TanpError::Model(format!("{}: not a run description: {e}", info_path.display())))?;
+    let mut info: RunInfo = serde_json::from_str(&text).map_err(|e| {
+        TanpError::Model(format!(
+            "{}: not a run description: {e}",
+            info_path.display()
+        ))
+    })?;
     info.data.data_dir = data_dir.to_path_buf();
     let state = read_state(dir)?;
     let (data, episodes) = load_data(&info.data)?;
-    let weights = if last { dir.join("last.safetensors") } else { dir.join("best.safetensors") };
+    let weights = if last {
+        dir.join("last.safetensors")
+    } else {
+        dir.join("best.safetensors")
+    };
     let model = load_model(&state.model, &weights, &Device::flex())?;
     Ok((info, state.model, model, data, episodes, state.train.z_mode))
 }
 
 fn cmd_eval(args: EvalArgs) -> Result<()> {
-    let (info, config, model, data, episodes, z) = load_run(&args.model, &args.data_dir, args.last)?;
+    let (info, config, model, data, episodes, z) =
+        load_run(&args.model, &args.data_dir, args.last)?;
     let z = args.z.map_or(z, ZMode::from);
-    let (rankings, metrics) = evaluate(&model, &config, &data, &episodes.test, z, args.without_demographics);
+    let (rankings, metrics) = evaluate(
+        &model,
+        &config,
+        &data,
+        &episodes.test,
+        z,
+        args.without_demographics,
+    );
     if let Some(path) = &args.dump_rankings {
         let mut text = String::new();
         for r in &rankings {
-            let items: Vec<&str> = r.items.iter().map(|&i| data.catalog[i as usize].id.as_str()).collect();
+            let items: Vec<&str> = r
+                .items
+                .iter()
+                .map(|&i| data.catalog[i as usize].id.as_str())
+                .collect();
             let user = &data.user_ids[r.user as usize];
-            text.push_str(&json!({"user": user, "items": items, "labels": r.truth, "scores": r.scores}).to_string());
+            text.push_str(
+                &json!({"user": user, "items": items, "labels": r.truth, "scores": r.scores})
+                    .to_string(),
+            );
             text.push('\n');
         }
         write_file(path, &text)?;
@@ -434,22 +488,42 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
 fn cmd_recommend(args: RecommendArgs) -> Result<()> {
     let (_, config, model, data, _, _) = load_run(&args.model, &args.data_dir, false)?;
     let mut support = Vec::new();
-    for pair in args.ratings.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for pair in args
+        .ratings
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let (id, r) = pair
             .split_once(':')
             .ok_or_else(|| TanpError::Config(format!("expected ITEM:RATING, found {pair:?}")))?;
-        let rating: f64 = r
-            .trim()
-            .parse()
-            .map_err(|_| TanpError::Config(format!("expected a number as rating of {id}, found {r:?}")))?;
+        let rating: f64 = r.trim().parse().map_err(|_| {
+            TanpError::Config(format!("expected a number as rating of {id}, found {r:?}"))
+        })?;
         support.push((id.trim().to_string(), rating));
     }
-    let rec: Recommendation = recommend(&model, &config, &data.catalog, &data.items, &data.users, &support, args.top, !args.include_rated, &Device::flex())?;
+    let rec: Recommendation = recommend(
+        &model,
+        &config,
+        &data.catalog,
+        &data.items,
+        &data.users,
+        &support,
+        args.top,
+        !args.include_rated,
+        &Device::flex(),
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rec).expect("json"));
     } else {
         for (i, item) in rec.items.iter().enumerate() {
-            println!("{:>3}. {:.4}  {} ({})", i + 1, item.score, item.title, item.id);
+            println!(
+                "{:>3}. {:.4}  {} ({})",
+                i + 1,
+                item.score,
+                item.title,
+                item.id
+            );
         }
         let c: Vec<String> = rec.clusters.iter().map(|c| format!("{c:.3}")).collect();
         println!("soft cluster assignment: [{}]", c.join(", "));

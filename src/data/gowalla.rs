@@ -61,15 +61,23 @@ pub fn load(dir: &Path, subset: &Subset) -> Result<Dataset> {
     let mut lists = HashMap::new();
     read_lists(&train, &mut lists)?;
     read_lists(&test, &mut lists)?;
-    from_lists(lists, subset, serde_json::json!({
-        "dataset": "gowalla",
-        "subset": format!("{} users with {}-{} positives, seed {}", subset.users, subset.min_positives, subset.max_positives, subset.seed),
-        "files": [file_identity(&train)?, file_identity(&test)?],
-    }))
+    from_lists(
+        lists,
+        subset,
+        serde_json::json!({
+            "dataset": "gowalla",
+            "subset": format!("{} users with {}-{} positives, seed {}", subset.users, subset.min_positives, subset.max_positives, subset.seed),
+            "files": [file_identity(&train)?, file_identity(&test)?],
+        }),
+    )
 }
 
 /// Builds the dataset from merged per-user venue sets.
-pub fn from_lists(lists: HashMap<u32, BTreeSet<u32>>, subset: &Subset, identity: serde_json::Value) -> Result<Dataset> {
+pub fn from_lists(
+    lists: HashMap<u32, BTreeSet<u32>>,
+    subset: &Subset,
+    identity: serde_json::Value,
+) -> Result<Dataset> {
     let mut eligible: Vec<u32> = lists
         .iter()
         .filter(|(_, s)| (subset.min_positives..=subset.max_positives).contains(&s.len()))
@@ -90,15 +98,25 @@ pub fn from_lists(lists: HashMap<u32, BTreeSet<u32>>, subset: &Subset, identity:
     eligible.truncate(subset.users);
     eligible.sort_unstable();
 
-    let venues: BTreeSet<u32> = eligible.iter().flat_map(|u| lists[u].iter().copied()).collect();
-    let venue_index: HashMap<u32, u32> = venues.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+    let venues: BTreeSet<u32> = eligible
+        .iter()
+        .flat_map(|u| lists[u].iter().copied())
+        .collect();
+    let venue_index: HashMap<u32, u32> = venues
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (v, i as u32))
+        .collect();
     let all: Vec<u32> = (0..venues.len() as u32).collect();
     let histories = eligible
         .iter()
         .map(|u| {
             let pos: BTreeSet<u32> = lists[u].iter().map(|v| venue_index[v]).collect();
             let candidates: Vec<u32> = all.iter().copied().filter(|i| !pos.contains(i)).collect();
-            let neg: Vec<u32> = candidates.choose_multiple(&mut rng, pos.len()).copied().collect();
+            let neg: Vec<u32> = candidates
+                .choose_multiple(&mut rng, pos.len())
+                .copied()
+                .collect();
             pos.iter()
                 .map(|&item| Interaction { item, y: 1.0 })
                 .chain(neg.into_iter().map(|item| Interaction { item, y: 0.0 }))

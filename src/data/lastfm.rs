@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{CatalogItem, Dataset, Episodes, file_identity, lines, parse_field, read_text, split_exact};
+use super::{
+    CatalogItem, Dataset, Episodes, file_identity, lines, parse_field, read_text, split_exact,
+};
 use crate::batch::{Interaction, Task};
 use crate::config::Feedback;
 use crate::error::{Result, TanpError};
@@ -16,7 +18,12 @@ fn label(path: &Path, no: usize, v: &str) -> Result<f32> {
     match v.trim() {
         "0" => Ok(0.0),
         "1" => Ok(1.0),
-        _ => Err(TanpError::parse(path.display().to_string(), no, "a label 0 or 1", v)),
+        _ => Err(TanpError::parse(
+            path.display().to_string(),
+            no,
+            "a label 0 or 1",
+            v,
+        )),
     }
 }
 
@@ -50,19 +57,40 @@ pub fn read_episodes(path: &Path, users: usize, items: usize) -> Result<Episodes
     let mut tasks: BTreeMap<(u8, u32), Sets> = BTreeMap::new();
     let mut lines = lines(&text);
     match lines.next() {
-        Some((_, h)) if h.split('\t').collect::<Vec<_>>() == ["split", "task", "set", "pos", "user", "item", "label"] => {}
+        Some((_, h))
+            if h.split('\t').collect::<Vec<_>>()
+                == ["split", "task", "set", "pos", "user", "item", "label"] => {}
         Some((no, h)) => {
-            return Err(TanpError::parse(file, no, "the header split/task/set/pos/user/item/label", h));
+            return Err(TanpError::parse(
+                file,
+                no,
+                "the header split/task/set/pos/user/item/label",
+                h,
+            ));
         }
         None => return Err(TanpError::parse(file, 1, "a header line", "")),
     }
     for (no, line) in lines {
-        let f = split_exact(path, no, line, "\t", 7, "(split, task, set, pos, user, item, label)")?;
+        let f = split_exact(
+            path,
+            no,
+            line,
+            "\t",
+            7,
+            "(split, task, set, pos, user, item, label)",
+        )?;
         let split = match f[0] {
             "training" => 0u8,
             "validation" => 1,
             "testing" => 2,
-            other => return Err(TanpError::parse(file, no, "training, validation or testing", other)),
+            other => {
+                return Err(TanpError::parse(
+                    file,
+                    no,
+                    "training, validation or testing",
+                    other,
+                ));
+            }
         };
         let task: u32 = parse_field(path, no, "a task number", f[1])?;
         let pos: u32 = parse_field(path, no, "a position", f[3])?;
@@ -76,10 +104,20 @@ pub fn read_episodes(path: &Path, users: usize, items: usize) -> Result<Episodes
                 line,
             ));
         }
-        let point = Interaction { item, y: label(path, no, f[6])? };
-        let entry = tasks.entry((split, task)).or_insert_with(|| (user, BTreeMap::new(), BTreeMap::new()));
+        let point = Interaction {
+            item,
+            y: label(path, no, f[6])?,
+        };
+        let entry = tasks
+            .entry((split, task))
+            .or_insert_with(|| (user, BTreeMap::new(), BTreeMap::new()));
         if entry.0 != user {
-            return Err(TanpError::parse(file, no, format!("user {} for this task", entry.0), f[4]));
+            return Err(TanpError::parse(
+                file,
+                no,
+                format!("user {} for this task", entry.0),
+                f[4],
+            ));
         }
         let set = match f[2] {
             "support" => &mut entry.1,
@@ -87,7 +125,12 @@ pub fn read_episodes(path: &Path, users: usize, items: usize) -> Result<Episodes
             other => return Err(TanpError::parse(file, no, "support or query", other)),
         };
         if set.insert(pos, point).is_some() {
-            return Err(TanpError::parse(file, no, "a new position in this set", f[3]));
+            return Err(TanpError::parse(
+                file,
+                no,
+                "a new position in this set",
+                f[3],
+            ));
         }
     }
     let mut episodes = Episodes::default();

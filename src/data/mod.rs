@@ -12,11 +12,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{Interaction, Task};
-pub use crate::data_types::CatalogItem;
 use crate::config::Feedback;
+pub use crate::data_types::CatalogItem;
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
-
 
 /// A dataset in model-ready form. Users and items are indexed 0..n.
 #[derive(Clone, Debug)]
@@ -91,7 +90,10 @@ pub fn split_exact<'a>(
         return Err(TanpError::parse(
             file.display().to_string(),
             line_no,
-            format!("{n} fields {layout} separated by {sep:?}, got {}", parts.len()),
+            format!(
+                "{n} fields {layout} separated by {sep:?}, got {}",
+                parts.len()
+            ),
             line,
         ));
     }
@@ -134,7 +136,9 @@ impl DatasetName {
         match self {
             DatasetName::Ml1m => movielens::load(&data_dir.join("ml-1m")),
             DatasetName::Lastfm => lastfm::load(&data_dir.join("lastfm")),
-            DatasetName::Gowalla => gowalla::load(&data_dir.join("gowalla"), &gowalla::Subset::default()),
+            DatasetName::Gowalla => {
+                gowalla::load(&data_dir.join("gowalla"), &gowalla::Subset::default())
+            }
         }
     }
 }

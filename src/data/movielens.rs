@@ -39,6 +39,9 @@ impl Vocab {
     }
 
     fn lookup(&self, file: &Path, line: usize, what: &str, value: &str) -> Result<u32> {
+        if value == "nan" && !self.index.contains_key(value) {
+            return Ok(0); // a missing value where the list has no `nan` token: unknown
+        }
         self.index.get(value).copied().ok_or_else(|| {
             TanpError::parse(
                 file.display().to_string(),
@@ -71,7 +74,7 @@ fn strip_parentheticals(v: &str) -> String {
     out.trim().to_string()
 }
 
-fn list<'a>(v: &'a str) -> impl Iterator<Item = &'a str> {
+fn list(v: &str) -> impl Iterator<Item = &str> {
     v.split(", ").map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -115,7 +118,12 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         let id: u32 = parse_field(&path, no, "a movie id", f[0])?;
         let year = match f[2].trim() {
             "N/A" => None,
-            y => Some(parse_field::<u16>(&path, no, "a year", y.get(..4).unwrap_or(y))?),
+            y => Some(parse_field::<u16>(
+                &path,
+                no,
+                "a year",
+                y.get(..4).unwrap_or(y),
+            )?),
         };
         let genre_names: Vec<String> = list(melu_value(f[5])).map(str::to_string).collect();
         movies.push(Movie {
@@ -152,7 +160,14 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         Field::new("zip", zipcode.len),
     ];
     for (no, line) in lines(&text) {
-        let f = split_exact(&upath, no, line, "::", 5, "(id, gender, age, occupation, zip)")?;
+        let f = split_exact(
+            &upath,
+            no,
+            line,
+            "::",
+            5,
+            "(id, gender, age, occupation, zip)",
+        )?;
         let id: u32 = parse_field(&upath, no, "a user id", f[0])?;
         let zip: String = f[4].trim().chars().take(5).collect();
         let values = [
@@ -165,7 +180,12 @@ pub fn load(dir: &Path) -> Result<Dataset> {
             field.push(&[v])?;
         }
         if user_index.insert(id, user_ids.len()).is_some() {
-            return Err(TanpError::parse(upath.display().to_string(), no, "a new user id", f[0]));
+            return Err(TanpError::parse(
+                upath.display().to_string(),
+                no,
+                "a new user id",
+                f[0],
+            ));
         }
         user_ids.push(id.to_string());
     }
@@ -173,7 +193,8 @@ pub fn load(dir: &Path) -> Result<Dataset> {
     // Ratings; the catalog is the movies that have ratings, in id order.
     let rpath = dir.join("ratings_melu_no_timestamp.dat");
     let text = read_text(&rpath)?;
-    let movie_pos: HashMap<u32, usize> = movies.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+    let movie_pos: HashMap<u32, usize> =
+        movies.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
     let mut raw = Vec::new();
     for (no, line) in lines(&text) {
         let f = split_exact(&rpath, no, line, "::", 3, "(user, movie, rating)")?;
@@ -181,10 +202,20 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         let movie: u32 = parse_field(&rpath, no, "a movie id", f[1])?;
         let rating: u8 = parse_field(&rpath, no, "a rating 1-5", f[2])?;
         if !(1..=5).contains(&rating) {
-            return Err(TanpError::parse(rpath.display().to_string(), no, "a rating 1-5", f[2]));
+            return Err(TanpError::parse(
+                rpath.display().to_string(),
+                no,
+                "a rating 1-5",
+                f[2],
+            ));
         }
         let u = *user_index.get(&user).ok_or_else(|| {
-            TanpError::parse(rpath.display().to_string(), no, "a user listed in users.dat", f[0])
+            TanpError::parse(
+                rpath.display().to_string(),
+                no,
+                "a user listed in users.dat",
+                f[0],
+            )
         })?;
         let m = *movie_pos.get(&movie).ok_or_else(|| {
             TanpError::parse(
@@ -199,7 +230,11 @@ pub fn load(dir: &Path) -> Result<Dataset> {
     let mut rated: Vec<usize> = raw.iter().map(|&(_, m, _)| m).collect();
     rated.sort_unstable_by_key(|&m| movies[m].id);
     rated.dedup();
-    let item_of: HashMap<usize, u32> = rated.iter().enumerate().map(|(i, &m)| (m, i as u32)).collect();
+    let item_of: HashMap<usize, u32> = rated
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| (m, i as u32))
+        .collect();
 
     let mut histories = vec![Vec::new(); user_ids.len()];
     let mut seen = std::collections::HashSet::new();
@@ -246,8 +281,12 @@ pub fn load(dir: &Path) -> Result<Dataset> {
     Ok(Dataset {
         name: "ml-1m".into(),
         feedback: Feedback::Explicit,
-        users: FeatureTable { fields: ufields.into() },
-        items: FeatureTable { fields: ifields.into() },
+        users: FeatureTable {
+            fields: ufields.into(),
+        },
+        items: FeatureTable {
+            fields: ifields.into(),
+        },
         user_ids,
         catalog,
         histories,
@@ -262,7 +301,10 @@ mod tests {
 
     #[test]
     fn parentheticals_are_removed() {
-        assert_eq!(strip_parentheticals("Gary Goldman(co-director)"), "Gary Goldman");
+        assert_eq!(
+            strip_parentheticals("Gary Goldman(co-director)"),
+            "Gary Goldman"
+        );
         assert_eq!(strip_parentheticals("A (x) B"), "A  B");
         assert_eq!(strip_parentheticals("Plain"), "Plain");
     }

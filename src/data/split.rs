@@ -49,7 +49,9 @@ pub fn make_episodes(data: &Dataset, cfg: &SplitConfig) -> Result<Episodes> {
         )));
     }
     if !(0.0..=1.0).contains(&(cfg.train_ratio + cfg.valid_ratio)) || cfg.train_ratio <= 0.0 {
-        return Err(TanpError::Config("train and validation ratios must be in (0, 1] together".into()));
+        return Err(TanpError::Config(
+            "train and validation ratios must be in (0, 1] together".into(),
+        ));
     }
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let mut users: Vec<u32> = (0..data.histories.len() as u32).collect();

@@ -53,7 +53,11 @@ impl Customization {
                 Some(k),
                 device,
             ),
-            w_o: (!code).then(|| LinearConfig::new(t_dim, t_dim).with_bias(false).init(device)),
+            w_o: (!code).then(|| {
+                LinearConfig::new(t_dim, t_dim)
+                    .with_bias(false)
+                    .init(device)
+            }),
             alpha,
             squared_distance: !code,
         }
@@ -77,7 +81,8 @@ impl Customization {
         let [b, d] = t.dims();
         let pool = self.global_pool.val();
         let [k, _] = pool.dims();
-        let diff = t.unsqueeze_dim::<3>(1).expand([b, k, d]) - pool.unsqueeze_dim::<3>(0).expand([b, k, d]);
+        let diff = t.unsqueeze_dim::<3>(1).expand([b, k, d])
+            - pool.unsqueeze_dim::<3>(0).expand([b, k, d]);
         let dist2 = diff.powi_scalar(2).sum_dim(2).reshape([b, k]);
         let dist = if self.squared_distance {
             dist2

@@ -27,7 +27,11 @@ pub struct FilmParams {
 
 impl Modulation {
     fn new(t_dim: usize, width: usize, gating: bool, device: &Device) -> Self {
-        let linear = || LinearConfig::new(t_dim, width).with_bias(false).init(device);
+        let linear = || {
+            LinearConfig::new(t_dim, width)
+                .with_bias(false)
+                .init(device)
+        };
         Modulation {
             w_gamma: linear(),
             w_beta: linear(),
@@ -65,8 +69,16 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    pub fn new(input: usize, hidden: &[usize], t_dim: usize, kind: DecoderKind, device: &Device) -> Self {
-        let sizes: Vec<usize> = std::iter::once(input).chain(hidden.iter().copied()).collect();
+    pub fn new(
+        input: usize,
+        hidden: &[usize],
+        t_dim: usize,
+        kind: DecoderKind,
+        device: &Device,
+    ) -> Self {
+        let sizes: Vec<usize> = std::iter::once(input)
+            .chain(hidden.iter().copied())
+            .collect();
         let modulations = match kind {
             DecoderKind::Plain => Vec::new(),
             DecoderKind::Film | DecoderKind::GatingFilm => hidden
@@ -87,7 +99,11 @@ impl Decoder {
     /// The FiLM parameters of every layer for task embeddings `o` (`[B, t_dim]`).
     pub fn film(&self, o: Option<Tensor<2>>) -> Vec<FilmParams> {
         match o {
-            Some(o) => self.modulations.iter().map(|m| m.params(o.clone())).collect(),
+            Some(o) => self
+                .modulations
+                .iter()
+                .map(|m| m.params(o.clone()))
+                .collect(),
             None => Vec::new(),
         }
     }
@@ -100,7 +116,9 @@ impl Decoder {
         for (l, layer) in self.layers.iter().enumerate() {
             let h = layer.forward(g);
             g = relu(match film.get(l) {
-                Some(p) => h * p.gamma.clone().unsqueeze_dim::<3>(1) + p.beta.clone().unsqueeze_dim::<3>(1),
+                Some(p) => {
+                    h * p.gamma.clone().unsqueeze_dim::<3>(1) + p.beta.clone().unsqueeze_dim::<3>(1)
+                }
                 None => h,
             });
         }

@@ -35,7 +35,8 @@ impl FieldInput {
         let shape = [rows.len(), width];
         FieldInput {
             indices: Tensor::from_data(TensorData::new(indices, shape), device),
-            weights: (width > 1).then(|| Tensor::from_data(TensorData::new(weights, shape), device)),
+            weights: (width > 1)
+                .then(|| Tensor::from_data(TensorData::new(weights, shape), device)),
         }
     }
 
@@ -116,7 +117,13 @@ pub struct IdEmbedding {
 }
 
 impl IdEmbedding {
-    pub fn new(count: usize, hidden: usize, dim: usize, fidelity: Fidelity, device: &Device) -> Self {
+    pub fn new(
+        count: usize,
+        hidden: usize,
+        dim: usize,
+        fidelity: Fidelity,
+        device: &Device,
+    ) -> Self {
         let bound = 1.0 / (count as f64).sqrt();
         let init = Initializer::Uniform {
             min: -bound,
@@ -142,6 +149,8 @@ impl IdEmbedding {
 }
 
 /// The embedding of one side, Eq. 5 or Eq. 6 depending on the data.
+// Exactly one lives per side in a model: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum SideEmbedding {
     Content(ContentEmbedding),

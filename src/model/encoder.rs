@@ -17,7 +17,13 @@ pub struct PointMlp {
 }
 
 impl PointMlp {
-    pub fn new(input: usize, hidden: &[usize], output: usize, linear_last: bool, device: &Device) -> Self {
+    pub fn new(
+        input: usize,
+        hidden: &[usize],
+        output: usize,
+        linear_last: bool,
+        device: &Device,
+    ) -> Self {
         let sizes: Vec<usize> = std::iter::once(input)
             .chain(hidden.iter().copied())
             .chain(std::iter::once(output))

@@ -33,7 +33,12 @@ pub fn prediction_loss(
 }
 
 /// Eq. 19: `L = mean_i (L_r,i + L_c,i) + lambda * L_u`.
-pub fn total_loss(l_r: Tensor<2>, l_c: Tensor<2>, l_u: Option<Tensor<1>>, lambda: f64) -> Tensor<1> {
+pub fn total_loss(
+    l_r: Tensor<2>,
+    l_c: Tensor<2>,
+    l_u: Option<Tensor<1>>,
+    lambda: f64,
+) -> Tensor<1> {
     let per_task = (l_r + l_c).mean();
     match l_u {
         Some(l_u) => per_task + l_u * lambda,

@@ -117,11 +117,19 @@ impl Tanp {
     }
 
     fn feedback(&self) -> Feedback {
-        if self.implicit { Feedback::Implicit } else { Feedback::Explicit }
+        if self.implicit {
+            Feedback::Implicit
+        } else {
+            Feedback::Explicit
+        }
     }
 
     fn fidelity(&self) -> Fidelity {
-        if self.official_code { Fidelity::OfficialCode } else { Fidelity::Paper }
+        if self.official_code {
+            Fidelity::OfficialCode
+        } else {
+            Fidelity::Paper
+        }
     }
 
     /// Item embeddings v_j (Eq. 5/6), `[rows, v_dim]`. They do not depend on the task, so a
@@ -177,7 +185,11 @@ impl Tanp {
     /// The score shown to a user: the predicted rating, or for implicit data under the paper's
     /// Eq. 18 the probability sigmoid(logit). Monotone, so rankings do not change.
     pub fn to_score(&self, raw: Tensor<2>) -> Tensor<2> {
-        if self.implicit && !self.official_code { sigmoid(raw) } else { raw }
+        if self.implicit && !self.official_code {
+            sigmoid(raw)
+        } else {
+            raw
+        }
     }
 
     /// Embeds a batch: `(x, xy)`, `[B, N, x_dim]` and `[B, N, x_dim + 1]`.
