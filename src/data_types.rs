@@ -11,3 +11,15 @@ pub struct CatalogItem {
     pub year: Option<u16>,
     pub genres: Vec<String>,
 }
+
+impl CatalogItem {
+    /// An item of a dataset without titles (Last.FM artists, Gowalla venues): `"{kind} {id}"`.
+    pub fn unnamed(kind: &str, id: impl std::fmt::Display) -> Self {
+        CatalogItem {
+            id: id.to_string(),
+            title: format!("{kind} {id}"),
+            year: None,
+            genres: Vec::new(),
+        }
+    }
+}

@@ -19,6 +19,14 @@ use tanp::train::{TrainConfig, train};
 
 const ITEMS: usize = 30;
 
+/// burn's random initialisation draws from one process-wide generator that `Device::seed`
+/// resets; tests that need repeatable weights take this lock so that they do not interleave.
+static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn seeded() -> std::sync::MutexGuard<'static, ()> {
+    SEEDED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Items have a "genre" (i % 3); each user loves one genre (rating 5) and dislikes the others
 /// (rating 1, with noise). Only the support set tells which genre a user loves.
 fn synthetic() -> (Dataset, Episodes) {
@@ -135,6 +143,7 @@ fn out_dir(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn training_on_synthetic_tasks_clearly_beats_random() {
+    let _guard = seeded();
     let (data, episodes) = synthetic();
     let cfg = config(&data, DecoderKind::GatingFilm);
     let (model, state) = train(
@@ -184,6 +193,7 @@ fn training_on_synthetic_tasks_clearly_beats_random() {
 
 #[test]
 fn an_interrupted_run_resumes_to_the_same_weights() {
+    let _guard = seeded();
     let (data, episodes) = synthetic();
     let cfg = config(&data, DecoderKind::Film);
     let full = out_dir("full");
@@ -216,6 +226,7 @@ fn an_interrupted_run_resumes_to_the_same_weights() {
 
 #[test]
 fn predictions_do_not_depend_on_the_order_of_the_support_set() {
+    let _guard = seeded();
     let (data, episodes) = synthetic();
     for decoder in [
         DecoderKind::Plain,
@@ -252,6 +263,7 @@ fn predictions_do_not_depend_on_the_order_of_the_support_set() {
 
 #[test]
 fn recommend_rejects_bad_input_with_readable_errors() {
+    let _guard = seeded();
     let (data, _) = synthetic();
     let cfg = config(&data, DecoderKind::GatingFilm);
     let device = Device::flex();

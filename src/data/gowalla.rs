@@ -131,12 +131,7 @@ pub fn from_lists(
         user_ids: eligible.iter().map(u32::to_string).collect(),
         catalog: venues
             .iter()
-            .map(|v| CatalogItem {
-                id: v.to_string(),
-                title: format!("venue {v}"),
-                year: None,
-                genres: Vec::new(),
-            })
+            .map(|v| CatalogItem::unnamed("venue", v))
             .collect(),
         histories,
         episodes: None,

@@ -164,12 +164,7 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         items: FeatureTable::ids("item", items),
         user_ids: (0..users).map(|u| u.to_string()).collect(),
         catalog: (0..items)
-            .map(|i| CatalogItem {
-                id: i.to_string(),
-                title: format!("artist {i}"),
-                year: None,
-                genres: Vec::new(),
-            })
+            .map(|i| CatalogItem::unnamed("artist", i))
             .collect(),
         histories,
         episodes: Some(episodes),

@@ -6,6 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 
+use super::encoder::linear_stack;
 use crate::config::DecoderKind;
 
 /// The feature modulation of one decoder layer, generated from the task embedding o_i.
@@ -76,9 +77,6 @@ impl Decoder {
         kind: DecoderKind,
         device: &Device,
     ) -> Self {
-        let sizes: Vec<usize> = std::iter::once(input)
-            .chain(hidden.iter().copied())
-            .collect();
         let modulations = match kind {
             DecoderKind::Plain => Vec::new(),
             DecoderKind::Film | DecoderKind::GatingFilm => hidden
@@ -87,10 +85,7 @@ impl Decoder {
                 .collect(),
         };
         Decoder {
-            layers: sizes
-                .windows(2)
-                .map(|w| LinearConfig::new(w[0], w[1]).init(device))
-                .collect(),
+            layers: linear_stack(input, hidden, device),
             modulations,
             output: LinearConfig::new(*hidden.last().expect("validated"), 1).init(device),
         }

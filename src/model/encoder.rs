@@ -7,6 +7,16 @@ use burn::tensor::{Device, Tensor};
 
 use crate::config::Fidelity;
 
+/// Fully connected layers `input -> sizes[0] -> sizes[1] -> ...`, PyTorch's default init.
+pub fn linear_stack(input: usize, sizes: &[usize], device: &Device) -> Vec<Linear> {
+    std::iter::once(input)
+        .chain(sizes.iter().copied())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| LinearConfig::new(w[0], w[1]).init(device))
+        .collect()
+}
+
 /// A stack of fully connected layers `h(x) = ReLU(Wx + b)` applied to every point (Eq. 7; the
 /// task identity network of Eq. 10 has the same structure). With `linear_last` the last layer
 /// has no ReLU (the official code).
@@ -24,15 +34,9 @@ impl PointMlp {
         linear_last: bool,
         device: &Device,
     ) -> Self {
-        let sizes: Vec<usize> = std::iter::once(input)
-            .chain(hidden.iter().copied())
-            .chain(std::iter::once(output))
-            .collect();
+        let sizes: Vec<usize> = hidden.iter().copied().chain([output]).collect();
         PointMlp {
-            layers: sizes
-                .windows(2)
-                .map(|w| LinearConfig::new(w[0], w[1]).init(device))
-                .collect(),
+            layers: linear_stack(input, &sizes, device),
             linear_last,
         }
     }
