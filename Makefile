@@ -2,17 +2,31 @@
 DATA ?= ../shared/data
 CARGO ?= cargo
 
-.PHONY: test demo build lint fmt lastfm-table bench
+PORT ?= 8080
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+TANP_BIN := $(TARGET_DIR)/debug/tanp
 
-## Run every test (CI calls this).
-test:
+.PHONY: test test-native test-browser web demo build lint fmt lastfm-table bench bench-web
+
+## Run every test (CI calls this): Rust tests, then the browser tests in headless Chromium.
+test: test-native test-browser
+
+test-native:
 	$(CARGO) test --all-targets
 
-## Build and serve the demo page on the shipped model (issue "The recommender in the browser").
-demo:
-	@echo "make demo: not yet. The browser demo (wasm package, widget, page) is the open issue"
-	@echo "'The recommender in the browser'; the native CLI works: see README.md."
-	@exit 1
+test-browser: web
+	$(CARGO) build --bin tanp
+	scripts/setup-browser.sh
+	TANP_BIN=$(TANP_BIN) node --test --test-concurrency=1 tests/browser/
+
+## The wasm package: pkg/ (and its copy in www/pkg/).
+web:
+	scripts/build-web.sh
+
+## Build and serve the demo page on the shipped model: http://127.0.0.1:$(PORT)/
+demo: web
+	$(CARGO) build --bin tanp
+	$(TANP_BIN) serve --dir www --port $(PORT)
 
 build:
 	$(CARGO) build --release
@@ -31,3 +45,9 @@ lastfm-table: build
 ## Speed: one Last.FM epoch + test evaluation, and a full ML-1M run, with /usr/bin/time -v.
 bench: build
 	scripts/bench.sh $(DATA)
+
+## Browser figures on both backends: recommendation time, cold start, size, memory.
+bench-web: web
+	$(CARGO) build --bin tanp
+	scripts/setup-browser.sh
+	TANP_BIN=$(TANP_BIN) node scripts/bench-web.mjs

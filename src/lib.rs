@@ -3,6 +3,7 @@
 //! and the browser; data loading, training, evaluation and the CLI are native only.
 
 pub mod batch;
+pub mod bundle;
 pub mod config;
 #[cfg(feature = "native")]
 pub mod data;
@@ -12,6 +13,10 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod recommend;
+#[cfg(feature = "native")]
+pub mod serve;
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub mod web;
 
 pub use error::{Result, TanpError};
 #[cfg(feature = "native")]

@@ -1,10 +1,11 @@
 //! Recommendations for one new user from a handful of ratings: the support set becomes a task,
-//! the model adapts to it with no gradient step, and the whole catalog is scored. Shared by the
-//! CLI and the browser.
+//! the model adapts to it with no gradient step (Eq. 7-16), and the whole catalog is scored.
+//! One [`Recommender`] serves the CLI and the browser, on any burn device.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
@@ -14,13 +15,16 @@ use crate::config::ModelConfig;
 use crate::data_types::CatalogItem;
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
-use crate::model::Tanp;
+use crate::model::decoder::FilmParams;
 use crate::model::embedding::FieldInput;
+use crate::model::{Adapted, Tanp};
 
 /// The most ratings one support set may hold (the paper's longest histories are 200).
 pub const MAX_SUPPORT: usize = 200;
-/// Samples of z used to estimate each score's spread.
+/// Samples of z used to estimate each shown score's spread.
 pub const Z_SAMPLES: usize = 16;
+/// The seed of those samples, so that the same support set always gives the same spreads.
+const Z_SEED: u64 = 0x7a4e;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScoredItem {
@@ -28,7 +32,7 @@ pub struct ScoredItem {
     pub title: String,
     /// The prediction with z = the mean of q(z | S).
     pub score: f32,
-    /// Standard deviation of the prediction over samples of z ~ q(z | S).
+    /// Standard deviation of the prediction over [`Z_SAMPLES`] samples of z ~ q(z | S).
     pub std: f32,
 }
 
@@ -39,139 +43,285 @@ pub struct Recommendation {
     pub clusters: Vec<f32>,
 }
 
-/// Checks a support set given as (item id, rating) against the catalog and rating range, and
-/// returns (catalog index, rating) pairs.
-pub fn validate_support(
-    config: &ModelConfig,
-    catalog: &[CatalogItem],
-    support: &[(String, f64)],
-) -> Result<Vec<(u32, f32)>> {
-    if support.is_empty() {
-        return Err(TanpError::Support(
-            "it is empty: rate at least one item".into(),
-        ));
-    }
-    if support.len() > MAX_SUPPORT {
-        return Err(TanpError::Support(format!(
-            "it has {} ratings, at most {MAX_SUPPORT} are accepted",
-            support.len()
-        )));
-    }
-    let index: HashMap<&str, u32> = catalog
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i as u32))
-        .collect();
-    let mut seen = HashSet::new();
-    support
-        .iter()
-        .map(|(id, rating)| {
-            let item = *index
-                .get(id.as_str())
-                .ok_or_else(|| TanpError::UnknownItem(id.clone()))?;
-            if !rating.is_finite() || *rating < config.rating_min || *rating > config.rating_max {
-                return Err(TanpError::RatingOutOfRange {
-                    item: id.clone(),
-                    value: *rating,
-                    min: config.rating_min,
-                    max: config.rating_max,
-                });
-            }
-            if !seen.insert(item) {
-                return Err(TanpError::Support(format!("item {id} is rated twice")));
-            }
-            Ok((item, *rating as f32))
-        })
-        .collect()
+/// A trained model with its catalog, ready to score the whole catalog for new users. What does
+/// not depend on the user (every item's embedding v_j and its part of the decoder's first
+/// layer) is computed once here.
+pub struct Recommender {
+    pub model: Tanp,
+    pub config: ModelConfig,
+    pub catalog: Vec<CatalogItem>,
+    index: HashMap<String, u32>,
+    /// v_j of every catalog item (Eq. 5/6), `[M, v_dim]`.
+    v_all: Tensor<2>,
+    /// `W_v v_j` of the decoder's first layer for every item, `[M, h_1]`.
+    h_items: Tensor<2>,
+    device: Device,
 }
 
-/// Scores the catalog for a new user with the given support set. User features are unknown
-/// (a visitor gives none). `exclude_rated` leaves the rated items out of the ranking.
-#[allow(clippy::too_many_arguments)]
-pub fn recommend(
-    model: &Tanp,
-    config: &ModelConfig,
-    catalog: &[CatalogItem],
-    items: &FeatureTable,
-    users: &FeatureTable,
-    support: &[(String, f64)],
-    top: usize,
-    exclude_rated: bool,
-    device: &Device,
-) -> Result<Recommendation> {
-    let support = validate_support(config, catalog, support)?;
-    let n = support.len();
-    let user_inputs = FieldInput::for_entities(users, &[0], |_, _| true, device);
-    let support_items: Vec<u32> = support.iter().map(|s| s.0).collect();
-    let item_inputs = FieldInput::for_entities(items, &support_items, |_, _| false, device);
-    let u = model.embed_users(&user_inputs);
-    let v = model.embed_items(&item_inputs);
-    let [_, dv] = v.dims();
-    let x_support = Tanp::join(u.clone(), v.reshape([1, n, dv]));
-    let y = Tensor::<2>::from_data(
-        TensorData::new(support.iter().map(|s| s.1).collect::<Vec<_>>(), [1, n]),
-        device,
-    );
-    let xy = Tanp::with_labels(x_support, y);
-    let adapted = model.adapt(xy, Tensor::ones([1, n], device));
-
-    let m = catalog.len();
-    let all: Vec<u32> = (0..m as u32).collect();
-    let catalog_inputs = FieldInput::for_entities(items, &all, |_, _| false, device);
-    let v_all = model.embed_items(&catalog_inputs).reshape([1, m, dv]);
-    let x = Tanp::join(u, v_all);
-    let [_, _, dx] = x.dims();
-    let mean = model.to_score(model.decode(x.clone(), adapted.prior.mu.clone(), &adapted.film));
-    let mut rng = StdRng::seed_from_u64(0x7a4e);
-    let eps = normal_noise(Z_SAMPLES, config.z_dim, &mut rng, device);
-    let z = adapted.prior.mu.clone().expand([Z_SAMPLES, config.z_dim])
-        + eps * adapted.prior.sigma.clone();
-    let film: Vec<_> = adapted
-        .film
-        .iter()
-        .map(|p| crate::model::decoder::FilmParams {
-            gamma: p.gamma.clone().expand([Z_SAMPLES, p.gamma.dims()[1]]),
-            beta: p.beta.clone().expand([Z_SAMPLES, p.beta.dims()[1]]),
-        })
-        .collect();
-    let samples = model.to_score(model.decode(x.expand([Z_SAMPLES, m, dx]), z, &film));
-    let std = samples.var(0).sqrt();
-
-    let mean: Vec<f32> = mean
-        .into_data()
-        .try_to_vec()
-        .map_err(|e| TanpError::Numeric(format!("{e:?}")))?;
-    let std: Vec<f32> = std
-        .into_data()
-        .try_to_vec()
-        .map_err(|e| TanpError::Numeric(format!("{e:?}")))?;
-    if let Some(i) = mean.iter().position(|s| !s.is_finite()) {
-        return Err(TanpError::Numeric(format!(
-            "the score of item {} is {}",
-            catalog[i].id, mean[i]
-        )));
-    }
-    let rated: HashSet<u32> = support.iter().map(|s| s.0).collect();
-    let order = crate::metrics::rank(&mean);
-    let items = order
-        .into_iter()
-        .filter(|&i| !exclude_rated || !rated.contains(&(i as u32)))
-        .take(top)
-        .map(|i| ScoredItem {
-            id: catalog[i].id.clone(),
-            title: catalog[i].title.clone(),
-            score: mean[i],
-            std: std[i],
-        })
-        .collect();
-    let clusters = match &adapted.identity {
-        Some(id) => {
-            id.c.clone()
-                .into_data()
-                .try_to_vec()
-                .map_err(|e| TanpError::Numeric(format!("{e:?}")))?
+impl Recommender {
+    /// Checks that `items` describes every catalog entry with the model's vocabularies and
+    /// precomputes the item side.
+    pub fn new(
+        model: Tanp,
+        config: ModelConfig,
+        catalog: Vec<CatalogItem>,
+        items: &FeatureTable,
+        device: &Device,
+    ) -> Result<Self> {
+        config.validate()?;
+        items.validate()?;
+        if items.len() != catalog.len() {
+            return Err(TanpError::Model(format!(
+                "the item features describe {} items, the catalog has {}",
+                items.len(),
+                catalog.len()
+            )));
         }
-        None => Vec::new(),
-    };
-    Ok(Recommendation { items, clusters })
+        if catalog.is_empty() {
+            return Err(TanpError::Model("the catalog is empty".into()));
+        }
+        let expected = config.item.field_vocab();
+        if items.vocab() != expected {
+            return Err(TanpError::Model(format!(
+                "item field vocabularies {:?} do not match the model's {expected:?}",
+                items.vocab()
+            )));
+        }
+        let mut index = HashMap::with_capacity(catalog.len());
+        for (i, item) in catalog.iter().enumerate() {
+            if index.insert(item.id.clone(), i as u32).is_some() {
+                return Err(TanpError::Model(format!(
+                    "item id {} appears twice in the catalog",
+                    item.id
+                )));
+            }
+        }
+        let all: Vec<u32> = (0..catalog.len() as u32).collect();
+        let v_all = model.embed_items(&FieldInput::for_entities(items, &all, |_, _| false, device));
+        let h_items = model
+            .decoder
+            .first_layer_part(v_all.clone(), config.user.out_dim());
+        Ok(Recommender {
+            model,
+            config,
+            catalog,
+            index,
+            v_all,
+            h_items,
+            device: device.clone(),
+        })
+    }
+
+    /// Checks a support set given as (item id, rating) against the catalog and the rating
+    /// range, and returns (catalog index, rating) pairs.
+    pub fn validate_support(&self, support: &[(String, f64)]) -> Result<Vec<(u32, f32)>> {
+        if support.is_empty() {
+            return Err(TanpError::Support(
+                "it is empty: rate at least one item".into(),
+            ));
+        }
+        if support.len() > MAX_SUPPORT {
+            return Err(TanpError::Support(format!(
+                "it has {} ratings, at most {MAX_SUPPORT} are accepted",
+                support.len()
+            )));
+        }
+        let (min, max) = (self.config.rating_min, self.config.rating_max);
+        let mut seen = HashSet::new();
+        support
+            .iter()
+            .map(|(id, rating)| {
+                let item = *self
+                    .index
+                    .get(id.as_str())
+                    .ok_or_else(|| TanpError::UnknownItem(id.clone()))?;
+                if !rating.is_finite() || *rating < min || *rating > max {
+                    return Err(TanpError::RatingOutOfRange {
+                        item: id.clone(),
+                        value: *rating,
+                        min,
+                        max,
+                    });
+                }
+                if !seen.insert(item) {
+                    return Err(TanpError::Support(format!("item {id} is rated twice")));
+                }
+                Ok((item, *rating as f32))
+            })
+            .collect()
+    }
+
+    /// Checks a user profile (one value index per user field, 0 = not given).
+    fn user_input(&self, profile: Option<&[u32]>) -> Result<Vec<FieldInput>> {
+        let vocab = self.config.user.field_vocab();
+        let unknown = vec![0; vocab.len()];
+        let profile = profile.unwrap_or(&unknown);
+        if profile.len() != vocab.len() {
+            return Err(TanpError::Support(format!(
+                "the user profile has {} fields, the model expects {}",
+                profile.len(),
+                vocab.len()
+            )));
+        }
+        profile
+            .iter()
+            .zip(&vocab)
+            .enumerate()
+            .map(|(f, (&value, &size))| {
+                if value as usize >= size {
+                    return Err(TanpError::Support(format!(
+                        "user field {f}: value index {value} outside its vocabulary of {size}"
+                    )));
+                }
+                Ok(FieldInput::from_rows(
+                    std::iter::once(&[value][..]),
+                    &self.device,
+                ))
+            })
+            .collect()
+    }
+
+    /// The user's embedding u `[1, u_dim]` and the adapted task for a validated support set.
+    fn adapt(
+        &self,
+        support: &[(u32, f32)],
+        profile: Option<&[u32]>,
+    ) -> Result<(Tensor<2>, Adapted)> {
+        let n = support.len();
+        let u = self.model.embed_users(&self.user_input(profile)?);
+        let idx: Vec<i64> = support.iter().map(|s| s.0 as i64).collect();
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), &self.device);
+        let v = self.v_all.clone().select(0, idx);
+        let [_, dv] = v.dims();
+        let x = Tanp::join(u.clone(), v.reshape([1, n, dv]));
+        let y = Tensor::<2>::from_data(
+            TensorData::new(support.iter().map(|s| s.1).collect::<Vec<_>>(), [1, n]),
+            &self.device,
+        );
+        let xy = Tanp::with_labels(x, y);
+        let adapted = self.model.adapt(xy, Tensor::ones([1, n], &self.device));
+        Ok((u, adapted))
+    }
+
+    /// Decoder scores `[S, rows]` for `S` values of z (`[S, z_dim]`), FiLM parameters for one
+    /// task, and the first-layer item parts `h_items` (`[rows, h_1]`) of the items to score.
+    fn score(
+        &self,
+        u: Tensor<2>,
+        z: Tensor<2>,
+        film: &[FilmParams],
+        h_items: Tensor<2>,
+    ) -> Tensor<2> {
+        let decoder = &self.model.decoder;
+        let [s, _] = z.dims();
+        let [rows, h] = h_items.dims();
+        let per_task = decoder.first_layer_part(u, 0)
+            + decoder.first_layer_bias()
+            + decoder.first_layer_part(z, self.config.x_dim());
+        let h1 = h_items.unsqueeze_dim::<3>(0).expand([s, rows, h]) + per_task.unsqueeze_dim(1);
+        let film: Vec<FilmParams> = film
+            .iter()
+            .map(|p| FilmParams {
+                gamma: p.gamma.clone().expand([s, p.gamma.dims()[1]]),
+                beta: p.beta.clone().expand([s, p.beta.dims()[1]]),
+            })
+            .collect();
+        self.model.to_score(decoder.forward_from_first(h1, &film))
+    }
+
+    /// Scores the catalog for a new user with the given support set and optional profile
+    /// (user field value indices; `None` = nothing given). `exclude_rated` leaves the rated
+    /// items out of the ranking. Asynchronous because reading a GPU tensor is; on the CPU the
+    /// future is ready at once (see [`block_on`]).
+    pub async fn recommend(
+        &self,
+        support: &[(String, f64)],
+        profile: Option<&[u32]>,
+        top: usize,
+        exclude_rated: bool,
+    ) -> Result<Recommendation> {
+        let support = self.validate_support(support)?;
+        let (u, adapted) = self.adapt(&support, profile)?;
+        let mu = adapted.prior.mu.clone();
+        let mean = self.score(u.clone(), mu.clone(), &adapted.film, self.h_items.clone());
+        let mean = read(mean).await?;
+        if let Some(i) = mean.iter().position(|s| !s.is_finite()) {
+            return Err(TanpError::Numeric(format!(
+                "the score of item {} is {}",
+                self.catalog[i].id, mean[i]
+            )));
+        }
+        let rated: HashSet<u32> = support.iter().map(|s| s.0).collect();
+        let shown: Vec<usize> = crate::metrics::rank(&mean)
+            .into_iter()
+            .filter(|&i| !exclude_rated || !rated.contains(&(i as u32)))
+            .take(top)
+            .collect();
+
+        // The spread over z ~ q(z | S) of the shown items only: ranking uses the mean.
+        let std = if shown.is_empty() {
+            Vec::new()
+        } else {
+            let mut rng = StdRng::seed_from_u64(Z_SEED);
+            let z_dim = self.config.z_dim;
+            let eps = normal_noise(Z_SAMPLES, z_dim, &mut rng, &self.device);
+            let z = mu.expand([Z_SAMPLES, z_dim]) + eps * adapted.prior.sigma.clone();
+            let idx: Vec<i64> = shown.iter().map(|&i| i as i64).collect();
+            let idx =
+                Tensor::<1, Int>::from_data(TensorData::new(idx, [shown.len()]), &self.device);
+            let samples = self.score(u, z, &adapted.film, self.h_items.clone().select(0, idx));
+            read(samples.var(0).sqrt()).await?
+        };
+        let items = shown
+            .iter()
+            .zip(&std)
+            .map(|(&i, &std)| ScoredItem {
+                id: self.catalog[i].id.clone(),
+                title: self.catalog[i].title.clone(),
+                score: mean[i],
+                std,
+            })
+            .collect();
+        let clusters = match adapted.identity {
+            Some(identity) => read(identity.c).await?,
+            None => Vec::new(),
+        };
+        Ok(Recommendation { items, clusters })
+    }
+
+    /// The soft cluster assignment c_i (Eq. 11) of a task given by catalog indices and ratings,
+    /// with the user's own profile: the training tasks of Figure 4. Empty for w/o tm.
+    pub async fn assignment(&self, support: &[(u32, f32)], profile: &[u32]) -> Result<Vec<f32>> {
+        if support.is_empty() || support.iter().any(|s| s.0 as usize >= self.catalog.len()) {
+            return Err(TanpError::Support(
+                "a task needs at least one rating of a catalog item".into(),
+            ));
+        }
+        let (_, adapted) = self.adapt(support, Some(profile))?;
+        match adapted.identity {
+            Some(identity) => read(identity.c).await,
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Reads a tensor's values (from the GPU in the browser).
+async fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data_async()
+        .await
+        .map_err(|e| TanpError::Numeric(format!("cannot read a result tensor: {e:?}")))?
+        .try_to_vec()
+        .map_err(|e| TanpError::Numeric(format!("cannot read a result tensor: {e:?}")))
+}
+
+/// Runs a future whose work is synchronous (any burn CPU device) to completion.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+        std::thread::yield_now();
+    }
 }

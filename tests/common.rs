@@ -4,6 +4,13 @@
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use tanp::batch::{Interaction, Task};
+use tanp::config::{DecoderKind, EmbeddingSpec, Feedback, ModelConfig};
+use tanp::data::{CatalogItem, Dataset, Episodes};
+use tanp::features::{FeatureTable, Field};
 
 pub fn dev() -> Device {
     Device::flex()
@@ -39,4 +46,111 @@ pub fn close(a: &[f32], b: &[f32], tol: f32) {
     for (x, y) in a.iter().zip(b) {
         assert!((x - y).abs() <= tol, "{a:?} vs {b:?}");
     }
+}
+
+pub const ITEMS: usize = 30;
+
+/// burn's random initialisation draws from one process-wide generator that `Device::seed`
+/// resets; tests that need repeatable weights take this lock so that they do not interleave.
+static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn seeded() -> std::sync::MutexGuard<'static, ()> {
+    SEEDED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Items have a "genre" (i % 3); each user loves one genre (rating 5) and dislikes the others
+/// (rating 1, with noise). Only the support set tells which genre a user loves.
+pub fn synthetic() -> (Dataset, Episodes) {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut genre = Field::new("genre", 4);
+    for i in 0..ITEMS {
+        genre.push(&[(i % 3) as u32 + 1]).unwrap();
+    }
+    let mut id = Field::new("id", ITEMS + 1);
+    for i in 0..ITEMS {
+        id.push(&[i as u32 + 1]).unwrap();
+    }
+    let users = 240;
+    let mut unknown = Field::new("unknown", 2);
+    for _ in 0..users {
+        unknown.push(&[1]).unwrap();
+    }
+    let histories: Vec<Vec<Interaction>> = (0..users)
+        .map(|u| {
+            let mut items: Vec<u32> = (0..ITEMS as u32).collect();
+            items.shuffle(&mut rng);
+            items
+                .into_iter()
+                .take(24)
+                .map(|i| {
+                    let love = (i as usize % 3) == u % 3;
+                    let y = if love { 5.0 } else { 1.0 } + rng.random_range(0.0..1.0f32);
+                    Interaction {
+                        item: i,
+                        y: y.round().min(5.0),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let task = |u: usize| {
+        let h = &histories[u];
+        Task {
+            user: u as u32,
+            support: h[..8].to_vec(),
+            query: h[8..].to_vec(),
+        }
+    };
+    let episodes = Episodes {
+        train: (0..180).map(task).collect(),
+        valid: (180..200).map(task).collect(),
+        test: (200..240).map(task).collect(),
+    };
+    let data = Dataset {
+        name: "synthetic".into(),
+        feedback: Feedback::Explicit,
+        users: FeatureTable {
+            fields: vec![unknown],
+        },
+        items: FeatureTable {
+            fields: vec![genre, id],
+        },
+        user_ids: (0..users).map(|u| u.to_string()).collect(),
+        catalog: (0..ITEMS)
+            .map(|i| CatalogItem {
+                id: format!("m{i}"),
+                title: format!("Movie {i}"),
+                year: None,
+                genres: vec![],
+            })
+            .collect(),
+        histories,
+        episodes: None,
+        identity: serde_json::Value::Null,
+    };
+    (data, episodes)
+}
+
+pub fn config(data: &Dataset, decoder: DecoderKind) -> ModelConfig {
+    let mut c = ModelConfig::paper(
+        EmbeddingSpec::Content {
+            vocab: data.users.vocab(),
+            dim: 4,
+        },
+        EmbeddingSpec::Content {
+            vocab: data.items.vocab(),
+            dim: 8,
+        },
+        Feedback::Explicit,
+    );
+    c.encoder_hidden = vec![32];
+    c.task_hidden = vec![32];
+    c.r_dim = 32;
+    c.s_dim = 32;
+    c.z_dim = 8;
+    c.t_dim = 8;
+    c.k = 3;
+    c.decoder_hidden = vec![32, 16];
+    c.decoder = decoder;
+    c
 }

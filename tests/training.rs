@@ -5,124 +5,16 @@ mod common;
 
 use burn::tensor::Device;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use tanp::batch::{HostBatch, Interaction, Task};
-use tanp::config::{DecoderKind, EmbeddingSpec, Feedback, ModelConfig};
-use tanp::data::{CatalogItem, Dataset, Episodes};
+use tanp::batch::{HostBatch, Task};
+use tanp::config::DecoderKind;
 use tanp::error::TanpError;
 use tanp::eval::{Metrics, ZMode, rank_tasks};
-use tanp::features::{FeatureTable, Field};
 use tanp::model::Tanp;
-use tanp::recommend::recommend;
+use tanp::recommend::{Recommender, block_on};
 use tanp::train::{TrainConfig, train};
 
-const ITEMS: usize = 30;
-
-/// burn's random initialisation draws from one process-wide generator that `Device::seed`
-/// resets; tests that need repeatable weights take this lock so that they do not interleave.
-static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn seeded() -> std::sync::MutexGuard<'static, ()> {
-    SEEDED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Items have a "genre" (i % 3); each user loves one genre (rating 5) and dislikes the others
-/// (rating 1, with noise). Only the support set tells which genre a user loves.
-fn synthetic() -> (Dataset, Episodes) {
-    let mut rng = StdRng::seed_from_u64(11);
-    let mut genre = Field::new("genre", 4);
-    for i in 0..ITEMS {
-        genre.push(&[(i % 3) as u32 + 1]).unwrap();
-    }
-    let mut id = Field::new("id", ITEMS + 1);
-    for i in 0..ITEMS {
-        id.push(&[i as u32 + 1]).unwrap();
-    }
-    let users = 240;
-    let mut unknown = Field::new("unknown", 2);
-    for _ in 0..users {
-        unknown.push(&[1]).unwrap();
-    }
-    let histories: Vec<Vec<Interaction>> = (0..users)
-        .map(|u| {
-            let mut items: Vec<u32> = (0..ITEMS as u32).collect();
-            items.shuffle(&mut rng);
-            items
-                .into_iter()
-                .take(24)
-                .map(|i| {
-                    let love = (i as usize % 3) == u % 3;
-                    let y = if love { 5.0 } else { 1.0 } + rng.random_range(0.0..1.0f32);
-                    Interaction {
-                        item: i,
-                        y: y.round().min(5.0),
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let task = |u: usize| {
-        let h = &histories[u];
-        Task {
-            user: u as u32,
-            support: h[..8].to_vec(),
-            query: h[8..].to_vec(),
-        }
-    };
-    let episodes = Episodes {
-        train: (0..180).map(task).collect(),
-        valid: (180..200).map(task).collect(),
-        test: (200..240).map(task).collect(),
-    };
-    let data = Dataset {
-        name: "synthetic".into(),
-        feedback: Feedback::Explicit,
-        users: FeatureTable {
-            fields: vec![unknown],
-        },
-        items: FeatureTable {
-            fields: vec![genre, id],
-        },
-        user_ids: (0..users).map(|u| u.to_string()).collect(),
-        catalog: (0..ITEMS)
-            .map(|i| CatalogItem {
-                id: format!("m{i}"),
-                title: format!("Movie {i}"),
-                year: None,
-                genres: vec![],
-            })
-            .collect(),
-        histories,
-        episodes: None,
-        identity: serde_json::Value::Null,
-    };
-    (data, episodes)
-}
-
-fn config(data: &Dataset, decoder: DecoderKind) -> ModelConfig {
-    let mut c = ModelConfig::paper(
-        EmbeddingSpec::Content {
-            vocab: data.users.vocab(),
-            dim: 4,
-        },
-        EmbeddingSpec::Content {
-            vocab: data.items.vocab(),
-            dim: 8,
-        },
-        Feedback::Explicit,
-    );
-    c.encoder_hidden = vec![32];
-    c.task_hidden = vec![32];
-    c.r_dim = 32;
-    c.s_dim = 32;
-    c.z_dim = 8;
-    c.t_dim = 8;
-    c.k = 3;
-    c.decoder_hidden = vec![32, 16];
-    c.decoder = decoder;
-    c
-}
+use common::{config, seeded, synthetic};
 
 fn train_config(epochs: usize) -> TrainConfig {
     TrainConfig {
@@ -268,22 +160,20 @@ fn recommend_rejects_bad_input_with_readable_errors() {
     let cfg = config(&data, DecoderKind::GatingFilm);
     let device = Device::flex();
     let model = Tanp::new(&cfg, &device);
+    let rec = Recommender::new(
+        model,
+        cfg.clone(),
+        data.catalog.clone(),
+        &data.items,
+        &device,
+    )
+    .unwrap();
     let run = |support: Vec<(&str, f64)>| {
         let support: Vec<(String, f64)> = support
             .into_iter()
             .map(|(i, r)| (i.to_string(), r))
             .collect();
-        recommend(
-            &model,
-            &cfg,
-            &data.catalog,
-            &data.items,
-            &data.users,
-            &support,
-            5,
-            true,
-            &device,
-        )
+        block_on(rec.recommend(&support, None, 5, true))
     };
     assert!(matches!(run(vec![]), Err(TanpError::Support(_))));
     let e = run(vec![("nope", 3.0)]).unwrap_err();

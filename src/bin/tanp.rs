@@ -11,12 +11,13 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use tanp::bundle::{Bundle, CatalogFile, TaskAssignment};
 use tanp::config::{DecoderKind, EmbeddingSpec, Fidelity, ModelConfig};
 use tanp::data::split::{SplitConfig, make_episodes};
 use tanp::data::{Dataset, DatasetName, Episodes};
 use tanp::error::{Result, TanpError};
 use tanp::eval::{Metrics, Ranking, ZMode, rank_tasks};
-use tanp::recommend::{Recommendation, recommend};
+use tanp::recommend::{Recommendation, Recommender, block_on};
 use tanp::train::{TrainConfig, load_model, read_state, train};
 
 #[derive(Parser)]
@@ -38,6 +39,38 @@ enum Command {
     Eval(EvalArgs),
     /// Score the whole catalog for a made-up user given as item:rating pairs.
     Recommend(RecommendArgs),
+    /// Write a trained run as a model bundle the browser loads (manifest, catalog, weights).
+    Export(ExportArgs),
+    /// Serve a directory over HTTP on 127.0.0.1 (the demo page), with the right MIME types.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The run directory written by `tanp train`.
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long, default_value = "../shared/data")]
+    data_dir: PathBuf,
+    /// The bundle directory to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Training tasks whose soft assignments the bundle carries (Figure 4).
+    #[arg(long, default_value_t = 10)]
+    sample_tasks: usize,
+    #[arg(long, default_value_t = 4)]
+    seed: u64,
+    /// Skip evaluating the test users (faster; the bundle then carries no metrics).
+    #[arg(long)]
+    no_metrics: bool,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(long, default_value = "www")]
+    dir: PathBuf,
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
 }
 
 #[derive(Clone, Copy, ValueEnum, Serialize, Deserialize, PartialEq, Debug)]
@@ -485,15 +518,19 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-fn cmd_recommend(args: RecommendArgs) -> Result<()> {
-    let (_, config, model, data, _, _) = load_run(&args.model, &args.data_dir, false)?;
+/// A recommender from a bundle directory (holding manifest.json) or a training run directory.
+fn load_recommender(model: &Path, data_dir: &Path) -> Result<Recommender> {
+    let device = Device::flex();
+    if model.join(tanp::bundle::MANIFEST).exists() {
+        return Bundle::read(model)?.recommender(&device);
+    }
+    let (_, config, model, data, _, _) = load_run(model, data_dir, false)?;
+    Recommender::new(model, config, data.catalog, &data.items, &device)
+}
+
+fn parse_ratings(text: &str) -> Result<Vec<(String, f64)>> {
     let mut support = Vec::new();
-    for pair in args
-        .ratings
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for pair in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (id, r) = pair
             .split_once(':')
             .ok_or_else(|| TanpError::Config(format!("expected ITEM:RATING, found {pair:?}")))?;
@@ -502,25 +539,23 @@ fn cmd_recommend(args: RecommendArgs) -> Result<()> {
         })?;
         support.push((id.trim().to_string(), rating));
     }
-    let rec: Recommendation = recommend(
-        &model,
-        &config,
-        &data.catalog,
-        &data.items,
-        &data.users,
-        &support,
-        args.top,
-        !args.include_rated,
-        &Device::flex(),
-    )?;
+    Ok(support)
+}
+
+fn cmd_recommend(args: RecommendArgs) -> Result<()> {
+    let recommender = load_recommender(&args.model, &args.data_dir)?;
+    let support = parse_ratings(&args.ratings)?;
+    let rec: Recommendation =
+        block_on(recommender.recommend(&support, None, args.top, !args.include_rated))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rec).expect("json"));
     } else {
         for (i, item) in rec.items.iter().enumerate() {
             println!(
-                "{:>3}. {:.4}  {} ({})",
+                "{:>3}. {:.4} ± {:.4}  {} ({})",
                 i + 1,
                 item.score,
+                item.std,
                 item.title,
                 item.id
             );
@@ -531,12 +566,114 @@ fn cmd_recommend(args: RecommendArgs) -> Result<()> {
     Ok(())
 }
 
+/// Well-known items of varied genres: the most-rated items of the training tasks, taken in
+/// turn from each first genre so that no genre dominates.
+fn starters(data: &Dataset, train: &[tanp::batch::Task], count: usize) -> Vec<String> {
+    let mut counts = vec![0usize; data.catalog.len()];
+    for task in train {
+        for i in task.interactions() {
+            counts[i.item as usize] += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
+    order.truncate(count * 8);
+    let mut by_genre: Vec<(String, std::collections::VecDeque<usize>)> = Vec::new();
+    for i in order {
+        let genre = data.catalog[i].genres.first().cloned().unwrap_or_default();
+        match by_genre.iter_mut().find(|(g, _)| *g == genre) {
+            Some((_, q)) => q.push_back(i),
+            None => by_genre.push((genre, std::collections::VecDeque::from([i]))),
+        }
+    }
+    let mut out = Vec::new();
+    while out.len() < count && by_genre.iter().any(|(_, q)| !q.is_empty()) {
+        for (_, q) in by_genre.iter_mut() {
+            if let Some(i) = q.pop_front().filter(|_| out.len() < count) {
+                out.push(data.catalog[i].id.clone());
+            }
+        }
+    }
+    out
+}
+
+fn cmd_export(args: ExportArgs) -> Result<()> {
+    let (info, config, model, data, episodes, z) = load_run(&args.model, &args.data_dir, false)?;
+    let state = read_state(&args.model)?;
+    let mut provenance = json!({
+        "command": info.command.join(" "),
+        "commit": git_commit(),
+        "data": data.identity,
+        "split": info.data,
+        "train": state.train,
+        "best_epoch": state.best_epoch,
+        "epochs_run": state.epoch,
+    });
+    if !args.no_metrics {
+        let with = evaluate(&model, &config, &data, &episodes.test, z, false).1;
+        let without = evaluate(&model, &config, &data, &episodes.test, z, true).1;
+        provenance["test_metrics"] = json!({
+            "with_demographics": metrics_json(&with),
+            "without_demographics": metrics_json(&without),
+        });
+    }
+    let device = Device::flex();
+    let weights = tanp::bundle::weights_to_bytes(&model)?;
+    let recommender = Recommender::new(
+        model,
+        config.clone(),
+        data.catalog.clone(),
+        &data.items,
+        &device,
+    )?;
+    // Figure 4: a seeded sample of training tasks, each with its user's own features.
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut order: Vec<usize> = (0..episodes.train.len()).collect();
+    rand::seq::SliceRandom::shuffle(&mut order[..], &mut rng);
+    let mut training_clusters = Vec::new();
+    for &t in order.iter().take(args.sample_tasks) {
+        let task = &episodes.train[t];
+        let support: Vec<(u32, f32)> = task.support.iter().map(|i| (i.item, i.y)).collect();
+        let profile: Vec<u32> = data
+            .users
+            .fields
+            .iter()
+            .map(|f| f.get(task.user as usize).first().copied().unwrap_or(0))
+            .collect();
+        training_clusters.push(TaskAssignment {
+            user: data.user_ids[task.user as usize].clone(),
+            ratings: support.len(),
+            clusters: block_on(recommender.assignment(&support, &profile))?,
+        });
+    }
+    let bundle = Bundle::new(
+        config,
+        &data.name,
+        provenance,
+        training_clusters,
+        CatalogFile {
+            items: data.catalog.clone(),
+            features: data.items.clone(),
+        },
+        weights,
+    )?;
+    let mut bundle = bundle;
+    bundle.manifest.starters = starters(&data, &episodes.train, 24);
+    bundle.write(&args.out)?;
+    for (name, bytes) in bundle.files()? {
+        println!("{}/{name}: {} bytes", args.out.display(), bytes.len());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(a) => cmd_train(a),
         Command::Eval(a) => cmd_eval(a),
         Command::Recommend(a) => cmd_recommend(a),
+        Command::Export(a) => cmd_export(a),
+        Command::Serve(a) => tanp::serve::serve(&a.dir, a.port),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -106,17 +106,51 @@ impl Decoder {
     /// `g^{l+1} = ReLU(gamma ⊙ (W g^l + b) + beta)` for each layer, then a linear output.
     /// `g1` is `[B, N, x_dim + z_dim]`; returns the raw scores `[B, N]`.
     pub fn forward(&self, g1: Tensor<3>, film: &[FilmParams]) -> Tensor<2> {
-        let [b, n, _] = g1.dims();
-        let mut g = g1;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let h = layer.forward(g);
-            g = relu(match film.get(l) {
-                Some(p) => {
-                    h * p.gamma.clone().unsqueeze_dim::<3>(1) + p.beta.clone().unsqueeze_dim::<3>(1)
-                }
-                None => h,
-            });
+        self.forward_from_first(self.layers[0].forward(g1), film)
+    }
+
+    /// The same as [`Decoder::forward`] from the first layer's pre-activation `W g^1 + b`
+    /// (`[B, N, h_1]`) on. Since `g^1 = [u | v | z]`, `W g^1 = W_u u + W_v v + W_z z`, and a
+    /// caller that scores a whole catalog can compute the item part `W_v v` once
+    /// ([`Decoder::first_layer_part`]).
+    pub fn forward_from_first(&self, h1: Tensor<3>, film: &[FilmParams]) -> Tensor<2> {
+        let [b, n, _] = h1.dims();
+        let mut g = Self::modulate(h1, film.first());
+        for (l, layer) in self.layers.iter().enumerate().skip(1) {
+            g = Self::modulate(layer.forward(g), film.get(l));
         }
         self.output.forward(g).reshape([b, n])
+    }
+
+    /// `ReLU(gamma ⊙ h + beta)`, or `ReLU(h)` without modulation.
+    fn modulate(h: Tensor<3>, film: Option<&FilmParams>) -> Tensor<3> {
+        relu(match film {
+            Some(p) => {
+                h * p.gamma.clone().unsqueeze_dim::<3>(1) + p.beta.clone().unsqueeze_dim::<3>(1)
+            }
+            None => h,
+        })
+    }
+
+    /// `x W[start..start + w]`: the first layer's product with the input columns
+    /// `start..start + w` only (no bias), for `x` of shape `[R, w]`; returns `[R, h_1]`.
+    pub fn first_layer_part(&self, x: Tensor<2>, start: usize) -> Tensor<2> {
+        let w = self.layers[0].weight.val();
+        let [_, h] = w.dims();
+        let [_, width] = x.dims();
+        x.matmul(w.slice([start..start + width, 0..h]))
+    }
+
+    /// The first layer's bias `[1, h_1]` (zeros when the layer has none).
+    pub fn first_layer_bias(&self) -> Tensor<2> {
+        let layer = &self.layers[0];
+        match &layer.bias {
+            Some(b) => b.val().unsqueeze_dim(0),
+            None => {
+                let w = layer.weight.val();
+                let [_, h] = w.dims();
+                Tensor::zeros([1, h], &w.device())
+            }
+        }
     }
 }

@@ -1,0 +1,69 @@
+// Browser figures for the README, on both backends in headless Chromium (Debian's, with
+// --enable-unsafe-webgpu so that WebGPU exists, through SwiftShader on this machine):
+// - cold start to interactive: navigation start until the widget says "Ready";
+// - median time of one recommendation over the whole catalog (5 ratings, top 10, std over
+//   16 z samples for the shown items), measured around Recommender.recommend in the page;
+// - gzip size of what a visitor downloads: wasm, JS glue, widget, worker, model bundle;
+// - wasm linear memory after loading and after many recommendations (a leak shows as growth).
+// Usage: node scripts/bench-web.mjs [--runs N] [--memory-calls N]
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { MODES, ROOT, launch, serveSite } from "../tests/browser/harness.mjs";
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const RUNS = arg("--runs", 101);
+const CALLS = arg("--memory-calls", 1000);
+
+const files = ["pkg/tanp_bg.wasm", "pkg/tanp.js", "pkg/index.js", "tanp-recommender.js", "worker.js", "index.html",
+  "model/manifest.json", "model/catalog.json", "model/weights.safetensors"];
+let raw = 0, gz = 0;
+for (const f of files) {
+  const bytes = fs.readFileSync(path.join(ROOT, "www", f));
+  raw += bytes.length;
+  gz += zlib.gzipSync(bytes, { level: 9 }).length;
+}
+const wasmGz = zlib.gzipSync(fs.readFileSync(path.join(ROOT, "www/pkg/tanp_bg.wasm")), { level: 9 }).length;
+const mb = (b) => (b / 1e6).toFixed(2);
+console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0].model}; node ${process.version}`);
+console.log(`download: ${mb(raw)} MB raw, ${mb(gz)} MB gzip (wasm alone ${mb(wasmGz)} MB gzip)`);
+
+const site = await serveSite();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+try {
+  for (const backend of ["cpu", "webgpu"]) {
+    const mode = MODES.find((m) => m.webgpu);
+    const browser = await launch(mode);
+    const page = await browser.newPage();
+    await page.goto(`${site.url}?backend=${backend}`);
+    await page.waitForFunction(() => /Ready|Could not/.test(document.querySelector("tanp-recommender")
+      ?.shadowRoot?.querySelector("[data-testid=status]")?.textContent ?? ""), null, { timeout: 300_000 });
+    const cold = await page.evaluate(() => performance.now());
+    const shown = await page.evaluate(() => document.querySelector("tanp-recommender").shadowRoot
+      .querySelector("[data-testid=backend]").textContent);
+    const calls = backend === "cpu" ? CALLS : Math.min(CALLS, 50);
+    const runs = backend === "cpu" ? RUNS : Math.min(RUNS, 21);
+    const r = await page.evaluate(async ([backend, runs, calls]) => {
+      const { Recommender, wasmMemoryBytes } = await import("/pkg/index.js");
+      const rec = await Recommender.load("/model/", { backend });
+      const ratings = rec.catalog().slice(0, 5).map((c, i) => ({ item: c.id, rating: 1 + ((i * 2) % 5) }));
+      const times = [];
+      await rec.recommend({ ratings, top: 10 }); // warm-up
+      const memLoaded = wasmMemoryBytes();
+      for (let i = 0; i < runs; i++) times.push((await rec.recommend({ ratings, top: 10 })).ms);
+      for (let i = runs; i < calls; i++) await rec.recommend({ ratings, top: 10 });
+      return { times, memLoaded, memAfter: wasmMemoryBytes(), items: rec.catalog().length };
+    }, [backend, runs, calls]);
+    console.log(`${backend}: widget shows "${shown}"; cold start to interactive ${cold.toFixed(0)} ms; ` +
+      `recommendation over ${r.items} items: median ${median(r.times).toFixed(1)} ms ` +
+      `(min ${Math.min(...r.times).toFixed(1)}, max ${Math.max(...r.times).toFixed(1)}, ${r.times.length} runs); ` +
+      `wasm memory ${mb(r.memLoaded)} MB after load, ${mb(r.memAfter)} MB after ${Math.max(calls, runs) + 1} calls`);
+    await browser.close();
+  }
+} finally {
+  site.close();
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds the wasm package into pkg/ (wasm-bindgen --target web, ESM + TypeScript types +
+# package.json) and copies it to www/pkg/ for the demo page. Installs what is missing: the
+# wasm32 target and wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in
+# Cargo.lock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+if [ "$have" != "$want" ]; then
+  echo "installing wasm-bindgen-cli $want (found: ${have:-none})"
+  # --locked fails here (its locked webpki-roots is newer than this registry's index).
+  cargo install wasm-bindgen-cli --version "$want"
+fi
+
+echo "building the wasm module (profile wasm-release)"
+cargo build --lib --target wasm32-unknown-unknown --profile wasm-release \
+  --no-default-features --features web
+
+rm -rf pkg
+wasm-bindgen --target web --out-dir pkg --out-name tanp \
+  "$target_dir/wasm32-unknown-unknown/wasm-release/tanp.wasm"
+cp web/index.js web/index.d.ts pkg/
+version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
+cat > pkg/package.json <<JSON
+{
+  "name": "tanp-web",
+  "version": "$version",
+  "description": "TaNP (Lin et al., WWW 2021) cold-start recommender in the browser: WebGPU or wasm CPU",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "index.js",
+  "module": "index.js",
+  "types": "index.d.ts",
+  "exports": { ".": { "types": "./index.d.ts", "default": "./index.js" } },
+  "files": ["index.js", "index.d.ts", "tanp.js", "tanp.d.ts", "tanp_bg.wasm", "tanp_bg.wasm.d.ts"],
+  "sideEffects": false
+}
+JSON
+rm -rf www/pkg
+cp -r pkg www/pkg
+ls -l pkg
+echo "wasm gzip: $(gzip -9 -c pkg/tanp_bg.wasm | wc -c) bytes"

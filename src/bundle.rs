@@ -1,0 +1,264 @@
+//! The model bundle: the one format that carries a trained model from native training to the
+//! browser. A directory of three open-format files:
+//!
+//! - `manifest.json`: format name and version, the [`ModelConfig`], where the model came from
+//!   (command, data, metrics), the soft cluster assignments of sampled training tasks (the
+//!   paper's Figure 4), and the size and SHA-256 of the two other files;
+//! - `catalog.json`: the items the page shows (id, title, year, genres) and the categorical
+//!   features the model needs for each of them;
+//! - `weights.safetensors`: the weights, named by their module path.
+
+use std::collections::BTreeMap;
+
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::ModelConfig;
+use crate::data_types::CatalogItem;
+use crate::error::{Result, TanpError};
+use crate::features::FeatureTable;
+use crate::model::Tanp;
+use crate::recommend::Recommender;
+
+/// The `format` field of every manifest.
+pub const FORMAT: &str = "tanp-bundle";
+/// The manifest version this code reads and writes.
+pub const VERSION: u32 = 1;
+pub const MANIFEST: &str = "manifest.json";
+pub const CATALOG: &str = "catalog.json";
+pub const WEIGHTS: &str = "weights.safetensors";
+
+/// Size and checksum of one bundle file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub bytes: usize,
+    pub sha256: String,
+}
+
+/// One sampled training task of Figure 4: who, how many ratings, and its assignment c_i.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskAssignment {
+    pub user: String,
+    pub ratings: usize,
+    pub clusters: Vec<f32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub version: u32,
+    pub config: ModelConfig,
+    pub dataset: String,
+    /// How the model was made and how well it does: free-form, shown to people.
+    pub provenance: serde_json::Value,
+    pub training_clusters: Vec<TaskAssignment>,
+    /// Item ids a visitor starts rating from: well-known items of varied genres.
+    #[serde(default)]
+    pub starters: Vec<String>,
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+/// The contents of `catalog.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogFile {
+    pub items: Vec<CatalogItem>,
+    pub features: FeatureTable,
+}
+
+/// A bundle in memory, checked.
+#[derive(Clone, Debug)]
+pub struct Bundle {
+    pub manifest: Manifest,
+    pub catalog: CatalogFile,
+    pub weights: Vec<u8>,
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn entry(bytes: &[u8]) -> FileEntry {
+    FileEntry {
+        bytes: bytes.len(),
+        sha256: sha256(bytes),
+    }
+}
+
+/// A model's weights as safetensors bytes.
+pub fn weights_to_bytes(model: &Tanp) -> Result<Vec<u8>> {
+    let mut store = SafetensorsStore::from_bytes(None);
+    model
+        .save_into(&mut store)
+        .map_err(|e| TanpError::Model(format!("cannot serialise the weights: {e}")))?;
+    store
+        .get_bytes()
+        .map_err(|e| TanpError::Model(format!("cannot serialise the weights: {e}")))
+}
+
+/// A model built from `config` with the weights in `bytes` (safetensors).
+pub fn model_from_bytes(config: &ModelConfig, bytes: Vec<u8>, device: &Device) -> Result<Tanp> {
+    config.validate()?;
+    let mut model = Tanp::new(config, device);
+    let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    let result = model.load_from(&mut store).map_err(|e| {
+        TanpError::Model(format!("{WEIGHTS} does not fit the manifest's model: {e}"))
+    })?;
+    if !result.missing.is_empty() {
+        return Err(TanpError::Model(format!(
+            "{WEIGHTS} lacks tensors the model needs: {:?}",
+            result.missing
+        )));
+    }
+    Ok(model)
+}
+
+impl Bundle {
+    /// Assembles a bundle from its parts and computes the file entries.
+    pub fn new(
+        config: ModelConfig,
+        dataset: &str,
+        provenance: serde_json::Value,
+        training_clusters: Vec<TaskAssignment>,
+        catalog: CatalogFile,
+        weights: Vec<u8>,
+    ) -> Result<Self> {
+        let catalog_bytes = to_json(&catalog, false)?;
+        let files = BTreeMap::from([
+            (CATALOG.to_string(), entry(&catalog_bytes)),
+            (WEIGHTS.to_string(), entry(&weights)),
+        ]);
+        Ok(Bundle {
+            manifest: Manifest {
+                format: FORMAT.into(),
+                version: VERSION,
+                config,
+                dataset: dataset.into(),
+                provenance,
+                training_clusters,
+                starters: Vec::new(),
+                files,
+            },
+            catalog,
+            weights,
+        })
+    }
+
+    /// The three files' bytes, as written to disk or served: (name, bytes).
+    pub fn files(&self) -> Result<Vec<(&'static str, Vec<u8>)>> {
+        Ok(vec![
+            (MANIFEST, to_json(&self.manifest, true)?),
+            (CATALOG, to_json(&self.catalog, false)?),
+            (WEIGHTS, self.weights.clone()),
+        ])
+    }
+
+    /// Parses and checks a bundle from the bytes of its three files: the format and version,
+    /// each file's size and checksum against the manifest, and the catalog against the config.
+    pub fn from_bytes(manifest: &[u8], catalog: &[u8], weights: Vec<u8>) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_slice(manifest)
+            .map_err(|e| TanpError::Model(format!("{MANIFEST} is not JSON: {e}")))?;
+        let field = |name: &str| value.get(name).map_or("nothing".into(), |v| v.to_string());
+        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: expected format \"{FORMAT}\", found {}",
+                field("format")
+            )));
+        }
+        if value.get("version").and_then(|v| v.as_u64()) != Some(VERSION as u64) {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: expected version {VERSION}, found {}",
+                field("version")
+            )));
+        }
+        let manifest: Manifest = serde_json::from_value(value)
+            .map_err(|e| TanpError::Model(format!("{MANIFEST}: {e}")))?;
+        manifest.config.validate()?;
+        for (name, bytes) in [(CATALOG, catalog), (WEIGHTS, &weights[..])] {
+            let want = manifest
+                .files
+                .get(name)
+                .ok_or_else(|| TanpError::Model(format!("{MANIFEST} does not list {name}")))?;
+            if want.bytes != bytes.len() {
+                return Err(TanpError::Model(format!(
+                    "{name}: expected {} bytes, found {} (truncated or from another model)",
+                    want.bytes,
+                    bytes.len()
+                )));
+            }
+            let found = sha256(bytes);
+            if want.sha256 != found {
+                return Err(TanpError::Model(format!(
+                    "{name}: checksum mismatch: expected sha256 {}, found {found} (corrupt or from another model)",
+                    want.sha256
+                )));
+            }
+        }
+        let catalog: CatalogFile = serde_json::from_slice(catalog)
+            .map_err(|e| TanpError::Model(format!("{CATALOG}: {e}")))?;
+        let k = manifest.config.k;
+        if let Some(t) = manifest
+            .training_clusters
+            .iter()
+            .find(|t| !t.clusters.is_empty() && t.clusters.len() != k)
+        {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: training task of user {} has {} cluster weights, expected k = {k}",
+                t.user,
+                t.clusters.len()
+            )));
+        }
+        Ok(Bundle {
+            manifest,
+            catalog,
+            weights,
+        })
+    }
+
+    /// The model, ready to recommend on `device`.
+    pub fn recommender(&self, device: &Device) -> Result<Recommender> {
+        let model = model_from_bytes(&self.manifest.config, self.weights.clone(), device)?;
+        Recommender::new(
+            model,
+            self.manifest.config.clone(),
+            self.catalog.items.clone(),
+            &self.catalog.features,
+            device,
+        )
+    }
+
+    /// Writes the three files into `dir` (created if needed).
+    #[cfg(feature = "native")]
+    pub fn write(&self, dir: &std::path::Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| TanpError::io(dir, e))?;
+        for (name, bytes) in self.files()? {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).map_err(|e| TanpError::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Reads and checks the bundle in `dir`.
+    #[cfg(feature = "native")]
+    pub fn read(dir: &std::path::Path) -> Result<Self> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| TanpError::io(&path, e))
+        };
+        Bundle::from_bytes(&read(MANIFEST)?, &read(CATALOG)?, read(WEIGHTS)?)
+    }
+}
+
+fn to_json<T: Serialize>(value: &T, pretty: bool) -> Result<Vec<u8>> {
+    let bytes = if pretty {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    };
+    bytes.map_err(|e| TanpError::Model(format!("cannot serialise the bundle: {e}")))
+}

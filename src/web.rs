@@ -1,0 +1,197 @@
+//! The wasm-bindgen surface: a thin layer over [`crate::bundle`] and [`crate::recommend`].
+//! Every error becomes a JS `Error` (a rejected Promise) whose message says what was wrong;
+//! the JS wrapper in `web/` adds `Recommender.load(url, options)` and timings.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::bundle::Bundle;
+use crate::error::TanpError;
+use crate::recommend;
+
+thread_local! {
+    /// burn's wgpu runtime can be initialised once per thread; later loads reuse it.
+    static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+fn js_error(e: TanpError) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&format!("cannot convert a result to JS: {e}")))
+}
+
+/// An item id as JS gives it: a string or a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ItemId {
+    Text(String),
+    Number(f64),
+}
+
+impl ItemId {
+    fn into_string(self) -> String {
+        match self {
+            ItemId::Text(s) => s,
+            ItemId::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", n as i64),
+            ItemId::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RatingIn {
+    item: ItemId,
+    rating: f64,
+}
+
+fn default_top() -> usize {
+    10
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestIn {
+    ratings: Vec<RatingIn>,
+    #[serde(default = "default_top")]
+    top: usize,
+    #[serde(default = "yes")]
+    exclude_rated: bool,
+    /// One value index per user field (0 = not given); absent = nothing given.
+    #[serde(default)]
+    profile: Option<Vec<u32>>,
+}
+
+/// Initialises the WebGPU device once (an error when no adapter or device can be had).
+async fn webgpu() -> Result<Device, JsError> {
+    if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
+        return Ok(device);
+    }
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))?;
+    WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
+
+/// A loaded model bundle on one backend.
+#[wasm_bindgen]
+pub struct Recommender {
+    inner: Rc<recommend::Recommender>,
+    bundle: Rc<Bundle>,
+    backend: String,
+}
+
+#[wasm_bindgen]
+impl Recommender {
+    /// Checks the bundle's three files and builds the model on `backend` ("webgpu" or "cpu").
+    pub async fn create(
+        manifest: Vec<u8>,
+        catalog: Vec<u8>,
+        weights: Vec<u8>,
+        backend: String,
+    ) -> Result<Recommender, JsError> {
+        let device = match backend.as_str() {
+            "cpu" => Device::flex(),
+            "webgpu" => webgpu().await?,
+            other => {
+                return Err(JsError::new(&format!(
+                    "unknown backend {other:?}: expected \"webgpu\" or \"cpu\""
+                )));
+            }
+        };
+        let bundle = Bundle::from_bytes(&manifest, &catalog, weights).map_err(js_error)?;
+        let inner = bundle.recommender(&device).map_err(js_error)?;
+        Ok(Recommender {
+            inner: Rc::new(inner),
+            bundle: Rc::new(bundle),
+            backend,
+        })
+    }
+
+    /// "webgpu" or "cpu".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Number of soft clusters k.
+    #[wasm_bindgen(getter)]
+    pub fn k(&self) -> usize {
+        self.inner.config.k
+    }
+
+    /// The catalog: `[{ id, title, year, genres }]`.
+    pub fn catalog(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.catalog)
+    }
+
+    /// The sampled training tasks' soft assignments: `[{ user, ratings, clusters }]`.
+    #[wasm_bindgen(js_name = trainingClusters)]
+    pub fn training_clusters(&self) -> Result<JsValue, JsError> {
+        to_js(&self.bundle.manifest.training_clusters)
+    }
+
+    /// The manifest without the file list: format, version, config, dataset, provenance.
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        let m = &self.bundle.manifest;
+        to_js(&serde_json::json!({
+            "format": m.format,
+            "version": m.version,
+            "config": m.config,
+            "dataset": m.dataset,
+            "provenance": m.provenance,
+            "items": self.inner.catalog.len(),
+            "starters": m.starters,
+        }))
+    }
+
+    /// `{ ratings: [{ item, rating }], top = 10, exclude_rated = true, profile? }` →
+    /// Promise of `{ items: [{ id, title, score, std }], clusters }`.
+    pub fn recommend(&self, request: JsValue) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let request: RequestIn = serde_wasm_bindgen::from_value(request).map_err(|e| {
+                JsError::new(&format!(
+                    "invalid request: {e}; expected {{ ratings: [{{ item, rating }}], top, exclude_rated }}"
+                ))
+            })?;
+            let items = inner.catalog.len();
+            if request.top == 0 || request.top > items {
+                return Err(JsError::new(&format!(
+                    "invalid request: top must be between 1 and {items}, found {}",
+                    request.top
+                ))
+                .into());
+            }
+            let support: Vec<(String, f64)> = request
+                .ratings
+                .into_iter()
+                .map(|r| (r.item.into_string(), r.rating))
+                .collect();
+            let rec = inner
+                .recommend(
+                    &support,
+                    request.profile.as_deref(),
+                    request.top,
+                    request.exclude_rated,
+                )
+                .await
+                .map_err(js_error)?;
+            Ok(to_js(&rec)?)
+        })
+    }
+}

@@ -1,0 +1,93 @@
+// The package's JS API: every bad input rejects its Promise with a readable message.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { MODES, launch, serveSite } from "./harness.mjs";
+
+const site = await serveSite();
+after(() => site.close());
+
+/** Runs `body(Recommender)` in the page; returns its value or `{ error: message }`. */
+async function inPage(page, body, arg) {
+  return page.evaluate(async ([src, arg]) => {
+    const { Recommender } = await import("/pkg/index.js");
+    try {
+      return await (0, eval)(`(${src})`)(Recommender, arg);
+    } catch (e) {
+      return { error: e instanceof Error ? e.message : `not an Error: ${String(e)}` };
+    }
+  }, [body.toString(), arg]);
+}
+
+for (const mode of MODES) {
+  describe(`Recommender API, Chromium ${mode.name}`, () => {
+    let browser, page;
+    before(async () => {
+      browser = await launch(mode);
+      page = await browser.newPage();
+      await page.goto(`${site.url}NOTICE.txt`);
+    });
+    after(async () => { await browser?.close(); });
+
+    const backends = mode.webgpu ? ["cpu", "webgpu"] : ["cpu"];
+    for (const backend of backends) {
+      test(`bad requests are rejected with a message (${backend})`, async () => {
+        const results = await inPage(page, async (Recommender, backend) => {
+          const r = await Recommender.load("/model/", { backend });
+          const catalog = r.catalog();
+          const a = catalog[0].id, b = catalog[1].id;
+          const attempt = async (request) => {
+            try {
+              await r.recommend(request);
+              return "accepted";
+            } catch (e) {
+              return e instanceof Error ? e.message : `not an Error: ${String(e)}`;
+            }
+          };
+          const many = catalog.slice(0, 201).map((c) => ({ item: c.id, rating: 3 }));
+          const out = {
+            backend: r.backend,
+            unknown: await attempt({ ratings: [{ item: "no-such-movie", rating: 4 }] }),
+            high: await attempt({ ratings: [{ item: a, rating: 6 }] }),
+            low: await attempt({ ratings: [{ item: a, rating: 0 }] }),
+            nan: await attempt({ ratings: [{ item: a, rating: NaN }] }),
+            text: await attempt({ ratings: [{ item: a, rating: "five" }] }),
+            empty: await attempt({ ratings: [] }),
+            long: await attempt({ ratings: many }),
+            twice: await attempt({ ratings: [{ item: a, rating: 4 }, { item: a, rating: 2 }] }),
+            top: await attempt({ ratings: [{ item: a, rating: 4 }], top: 0 }),
+            shape: await attempt({ ratings: "lots" }),
+            field: await attempt({ ratings: [{ movie: a, rating: 4 }] }),
+          };
+          const ok = await r.recommend({ ratings: [{ item: a, rating: 5 }, { item: Number(b), rating: 1 }], top: 3 });
+          out.after = { items: ok.items.length, clusters: ok.clusters.length, ms: typeof ok.ms };
+          return out;
+        }, backend);
+        assert.equal(results.backend, backend);
+        assert.match(results.unknown, /unknown item id no-such-movie/);
+        assert.match(results.high, /out of range.*\[1, 5\]/);
+        assert.match(results.low, /out of range/);
+        assert.match(results.nan, /out of range/);
+        assert.match(results.text, /invalid request/);
+        assert.match(results.empty, /empty/);
+        assert.match(results.long, /at most 200/);
+        assert.match(results.twice, /rated twice/);
+        assert.match(results.top, /top must be between 1 and/);
+        assert.match(results.shape, /ratings must be an array/);
+        assert.match(results.field, /invalid request/);
+        assert.deepEqual(results.after, { items: 3, clusters: 10, ms: "number" }, "still works after errors");
+      });
+    }
+
+    test("corrupt or mismatched bundles are rejected with a message", async () => {
+      const load = (url, backend = "cpu") => inPage(page, async (Recommender, [url, backend]) => {
+        await Recommender.load(url, { backend });
+        return { error: null };
+      }, [url, backend]);
+      assert.match((await load("/bad-checksum/")).error, /weights\.safetensors: checksum mismatch/);
+      assert.match((await load("/bad-version/")).error, /expected version 1, found 99/);
+      assert.match((await load("/bad-missing/")).error, /cannot fetch .*catalog\.json: HTTP 404/);
+      assert.match((await load("/model/", "quantum")).error, /unknown backend "quantum"/);
+      if (!mode.webgpu) assert.match((await load("/model/", "webgpu")).error, /WebGPU was requested but/);
+    });
+  });
+}

@@ -1,0 +1,83 @@
+// Shared by the browser tests and the web benchmark: a copy of www/ served by `tanp serve`,
+// Debian's Chromium driven by playwright-core, and the native CLI for parity checks.
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const TANP = process.env.TANP_BIN
+  ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target"), "debug", "tanp");
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+/** The two ways the tests run Chromium: with WebGPU (SwiftShader here) and without. */
+export const MODES = [
+  { name: "webgpu-flag", flags: ["--enable-unsafe-webgpu"], webgpu: true },
+  { name: "no-webgpu", flags: [], webgpu: false },
+];
+
+/**
+ * Copies www/ (with pkg/ and the shipped model) to a temporary folder, adds broken bundles
+ * for the error tests, and serves it on a free loopback port.
+ */
+export async function serveSite() {
+  for (const need of ["www/pkg/index.js", "www/pkg/tanp_bg.wasm", "www/model/manifest.json"]) {
+    if (!fs.existsSync(path.join(ROOT, need))) throw new Error(`${need} is missing: run scripts/build-web.sh`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tanp-site-"));
+  fs.cpSync(path.join(ROOT, "www"), dir, { recursive: true });
+  const model = path.join(dir, "model");
+  const corrupt = path.join(dir, "bad-checksum");
+  fs.cpSync(model, corrupt, { recursive: true });
+  const w = fs.readFileSync(path.join(corrupt, "weights.safetensors"));
+  w[w.length - 1] ^= 1;
+  fs.writeFileSync(path.join(corrupt, "weights.safetensors"), w);
+  const version = path.join(dir, "bad-version");
+  fs.cpSync(model, version, { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(version, "manifest.json"), "utf8"));
+  manifest.version = 99;
+  fs.writeFileSync(path.join(version, "manifest.json"), JSON.stringify(manifest));
+  const missing = path.join(dir, "bad-missing");
+  fs.cpSync(model, missing, { recursive: true });
+  fs.rmSync(path.join(missing, "catalog.json"));
+
+  const server = spawn(TANP, ["serve", "--dir", dir, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    server.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) resolve(m[0]);
+    });
+    server.on("exit", (code) => reject(new Error(`tanp serve exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    dir,
+    close() {
+      server.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch(mode) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      ...mode.flags,
+    ],
+  });
+}
+
+/** `tanp recommend` on the shipped bundle: the native reference for parity. */
+export function nativeRecommend(ratings, top = 10) {
+  const arg = ratings.map((r) => `${r.item}:${r.rating}`).join(",");
+  const out = execFileSync(TANP, ["recommend", "--model", path.join(ROOT, "www/model"), "--ratings", arg, "--top", String(top), "--json"], { encoding: "utf8" });
+  return JSON.parse(out);
+}

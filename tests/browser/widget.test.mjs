@@ -1,0 +1,164 @@
+// The widget in real headless Chromium, with WebGPU (SwiftShader here) and without it.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { MODES, ROOT, launch, nativeRecommend, serveSite } from "./harness.mjs";
+
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "www/model/manifest.json"), "utf8"));
+const K = manifest.config.k;
+
+/** Text of an element inside the widget's shadow root. */
+const text = (page, testid) =>
+  page.evaluate((id) => document.querySelector("tanp-recommender").shadowRoot
+    .querySelector(`[data-testid=${id}]`)?.textContent ?? null, testid);
+
+async function ready(page) {
+  await page.waitForFunction(() => {
+    const s = document.querySelector("tanp-recommender")?.shadowRoot?.querySelector("[data-testid=status]");
+    return s && /Ready|Recommendations for|Could not/.test(s.textContent);
+  }, null, { timeout: 120_000 });
+}
+
+async function recommendations(page, ratings) {
+  await page.waitForFunction((n) => {
+    const root = document.querySelector("tanp-recommender").shadowRoot;
+    return root.querySelector("[data-testid=status]").textContent.includes(`your ${n} rating(s)`)
+      && root.querySelectorAll("[data-testid=recommendation]").length > 0;
+  }, ratings, { timeout: 120_000 });
+  return page.locator("[data-testid=recommendation]").evaluateAll((els) =>
+    els.map((e) => ({ id: e.dataset.itemId, score: Number(e.dataset.score) })));
+}
+
+async function heatmap(page) {
+  return page.locator("[data-testid=heatmap-row]").evaluateAll((rows) => rows.map((r) => ({
+    kind: r.dataset.kind,
+    values: [...r.querySelectorAll("[data-testid=heatmap-cell]")].map((c) => Number(c.dataset.value)),
+  })));
+}
+
+const site = await serveSite();
+after(() => site.close());
+
+for (const mode of MODES) {
+  describe(`widget, Chromium ${mode.name}`, () => {
+    let browser;
+    before(async () => { browser = await launch(mode); });
+    after(async () => { await browser?.close(); });
+
+    test("auto picks the CPU here and says why", async () => {
+      const page = await browser.newPage();
+      await page.goto(site.url);
+      await ready(page);
+      assert.equal(await text(page, "backend"), "cpu");
+      const reason = await page.evaluate(() => document.querySelector("tanp-recommender").shadowRoot
+        .querySelector("[data-ref=reason]").textContent);
+      assert.match(reason, mode.webgpu ? /software fallback/ : /WebGPU/);
+      await page.close();
+    });
+
+    const backend = mode.webgpu ? "webgpu" : "cpu";
+    test(`rating 5 movies through the UI (${backend})`, async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${site.url}?backend=${backend}`);
+      await ready(page);
+      assert.equal(await text(page, "backend"), backend);
+      const requests = [];
+      context.on("request", (r) => requests.push(r.url()));
+
+      const candidates = page.locator("[data-testid=candidate]");
+      assert.ok(await candidates.count() >= 5, "the widget starts with titles to rate");
+      const stars = [5, 4, 2, 5];
+      const ratings = [];
+      for (let i = 0; i < stars.length; i++) {
+        const row = candidates.nth(i);
+        ratings.push({ item: await row.getAttribute("data-item-id"), rating: stars[i] });
+        await row.locator(`[data-stars="${stars[i]}"]`).click();
+      }
+      // The fifth by keyboard: focus its first star, move right three times (rating 4).
+      const fifth = candidates.nth(4);
+      ratings.push({ item: await fifth.getAttribute("data-item-id"), rating: 4 });
+      await fifth.locator('[data-stars="1"]').focus();
+      for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowRight");
+      assert.equal(await page.locator("[data-testid=rated]").count(), 5);
+
+      await page.waitForFunction(() => {
+        const root = document.querySelector("tanp-recommender").shadowRoot;
+        const r = [...root.querySelectorAll("[data-testid=rated]")].map((e) => e.dataset.rating);
+        return r.length === 5 && r[4] === "4";
+      });
+      const recs = await recommendations(page, 5);
+      assert.equal(recs.length, 10);
+      const rated = new Set(ratings.map((r) => r.item));
+      assert.ok(recs.every((r) => !rated.has(r.id)), "no rated item is recommended");
+      for (let i = 1; i < recs.length; i++) assert.ok(recs[i - 1].score >= recs[i].score, "rank order");
+
+      const rows = await heatmap(page);
+      assert.equal(rows.length, 11);
+      assert.equal(rows.filter((r) => r.kind === "visitor").length, 1);
+      for (const r of rows) {
+        assert.equal(r.values.length, K);
+        assert.ok(Math.abs(r.values.reduce((a, b) => a + b, 0) - 1) < 1e-3, `row sums to 1: ${r.values}`);
+      }
+
+      // The same support set natively, with the same code: the same ranking and scores.
+      const native = nativeRecommend(ratings);
+      const nativeScore = new Map(native.items.map((it) => [it.id, it.score]));
+      for (let i = 0; i < 10; i++) {
+        assert.ok(Math.abs(recs[i].score - native.items[i].score) < 1e-4, `rank ${i}: ${recs[i].score} vs ${native.items[i].score}`);
+        if (nativeScore.has(recs[i].id)) assert.ok(Math.abs(recs[i].score - nativeScore.get(recs[i].id)) < 1e-4);
+        else assert.ok(Math.abs(recs[i].score - native.items[9].score) < 1e-4, `${recs[i].id} only ties into the top 10`);
+      }
+      const visitor = rows.find((r) => r.kind === "visitor").values;
+      visitor.forEach((v, j) => assert.ok(Math.abs(v - native.clusters[j]) < 1e-4));
+
+      assert.deepEqual(requests, [], "no network request after the page loaded");
+
+      // Ratings survive a reload.
+      await page.reload();
+      await ready(page);
+      assert.equal(await page.locator("[data-testid=rated]").count(), 5);
+      const again = await recommendations(page, 5);
+      assert.deepEqual(again.map((r) => r.id), recs.map((r) => r.id));
+
+      // Corrupt storage is discarded with a notice, not a crash.
+      await page.evaluate(() => {
+        for (const key of Object.keys(localStorage)) {
+          if (key.startsWith("tanp-recommender:")) localStorage.setItem(key, "{not json");
+        }
+      });
+      await page.reload();
+      await ready(page);
+      assert.match(await text(page, "status"), /unreadable and have been discarded/);
+      assert.equal(await page.locator("[data-testid=rated]").count(), 0);
+
+      // Clear forgets everything, also after a reload.
+      await page.locator("[data-testid=candidate]").first().locator('[data-stars="3"]').click();
+      await recommendations(page, 1);
+      await page.locator("button", { hasText: "Clear" }).click();
+      assert.equal(await page.locator("[data-testid=rated]").count(), 0);
+      assert.equal(await page.locator("[data-testid=recommendation]").count(), 0);
+      await page.reload();
+      await ready(page);
+      assert.equal(await page.locator("[data-testid=rated]").count(), 0);
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+
+    test("search finds a title and the embed page works", async () => {
+      const page = await browser.newPage();
+      await page.goto(`${site.url}embed.html`);
+      await ready(page);
+      await page.locator("[data-testid=search]").fill("matrix");
+      const titles = await page.locator("[data-testid=candidate] .title").allTextContents();
+      assert.ok(titles.some((t) => /Matrix/.test(t)), titles.join("; "));
+      await page.locator("[data-testid=candidate]").first().locator('[data-stars="5"]').click();
+      await page.waitForFunction(() => /top pick/.test(document.getElementById("last").textContent), null, { timeout: 120_000 });
+      assert.equal(await page.locator("[data-testid=recommendation]").count(), 5);
+      await page.close();
+    });
+  });
+}

@@ -1,0 +1,227 @@
+//! The model bundle and the recommender that the browser and `tanp recommend` share.
+mod common;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use common::{config, seeded, synthetic, values};
+use tanp::bundle::{
+    Bundle, CATALOG, CatalogFile, MANIFEST, TaskAssignment, WEIGHTS, weights_to_bytes,
+};
+use tanp::config::DecoderKind;
+use tanp::error::TanpError;
+use tanp::model::Tanp;
+use tanp::model::embedding::FieldInput;
+use tanp::recommend::{Recommender, block_on};
+
+fn support() -> Vec<(String, f64)> {
+    [
+        ("m0", 5.0),
+        ("m3", 4.0),
+        ("m1", 1.0),
+        ("m7", 2.0),
+        ("m9", 5.0),
+    ]
+    .into_iter()
+    .map(|(i, r)| (i.to_string(), r))
+    .collect()
+}
+
+fn bundle(decoder: DecoderKind) -> Bundle {
+    let (data, _) = synthetic();
+    let cfg = config(&data, decoder);
+    let model = Tanp::new(&cfg, &Device::flex());
+    Bundle::new(
+        cfg.clone(),
+        "synthetic",
+        serde_json::json!({"command": "test"}),
+        vec![TaskAssignment {
+            user: "0".into(),
+            ratings: 8,
+            clusters: vec![1.0 / cfg.k as f32; cfg.k],
+        }],
+        CatalogFile {
+            items: data.catalog.clone(),
+            features: data.items.clone(),
+        },
+        weights_to_bytes(&model).unwrap(),
+    )
+    .unwrap()
+}
+
+fn parts(b: &Bundle) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let files = b.files().unwrap();
+    let get = |n: &str| files.iter().find(|f| f.0 == n).unwrap().1.clone();
+    (get(MANIFEST), get(CATALOG), get(WEIGHTS))
+}
+
+/// The recommender's fast path (item embeddings and the decoder's item part computed once,
+/// std for the shown items only) gives the same scores as the plain Eq. 15/16 decoder over
+/// the full `[u | v | z]` input.
+#[test]
+fn recommender_scores_equal_the_plain_decoder() {
+    let _guard = seeded();
+    let (data, _) = synthetic();
+    let device = Device::flex();
+    for decoder in [
+        DecoderKind::Plain,
+        DecoderKind::Film,
+        DecoderKind::GatingFilm,
+    ] {
+        let cfg = config(&data, decoder);
+        let model = Tanp::new(&cfg, &device);
+        let rec = Recommender::new(
+            model.clone(),
+            cfg.clone(),
+            data.catalog.clone(),
+            &data.items,
+            &device,
+        )
+        .unwrap();
+        let out = block_on(rec.recommend(&support(), None, data.catalog.len(), false)).unwrap();
+        assert_eq!(out.items.len(), data.catalog.len());
+
+        // The plain path, written out from the model's public pieces.
+        let user = FieldInput::for_entities(&data.users, &[0], |_, _| true, &device);
+        let u = model.embed_users(&user);
+        let ids: Vec<u32> = support()
+            .iter()
+            .map(|s| s.0[1..].parse().unwrap())
+            .collect();
+        let n = ids.len();
+        let v_s = model.embed_items(&FieldInput::for_entities(
+            &data.items,
+            &ids,
+            |_, _| false,
+            &device,
+        ));
+        let dv = v_s.dims()[1];
+        let y = Tensor::<2>::from_data(
+            TensorData::new(
+                support().iter().map(|s| s.1 as f32).collect::<Vec<_>>(),
+                [1, n],
+            ),
+            &device,
+        );
+        let xy = Tanp::with_labels(Tanp::join(u.clone(), v_s.reshape([1, n, dv])), y);
+        let adapted = model.adapt(xy, Tensor::ones([1, n], &device));
+        let all: Vec<u32> = (0..data.catalog.len() as u32).collect();
+        let v = model.embed_items(&FieldInput::for_entities(
+            &data.items,
+            &all,
+            |_, _| false,
+            &device,
+        ));
+        let x = Tanp::join(u, v.reshape([1, all.len(), dv]));
+        let plain =
+            values(model.to_score(model.decode(x, adapted.prior.mu.clone(), &adapted.film)));
+        for item in &out.items {
+            let i: usize = item.id[1..].parse().unwrap();
+            assert!(
+                (item.score - plain[i]).abs() < 1e-5,
+                "{decoder:?} item {i}: {} vs {}",
+                item.score,
+                plain[i]
+            );
+        }
+        if decoder == DecoderKind::Plain {
+            assert!(out.clusters.is_empty());
+        } else {
+            common::close(&out.clusters, &values(adapted.identity.unwrap().c), 1e-6);
+        }
+    }
+}
+
+#[test]
+fn bundle_round_trip_gives_the_same_recommendations() {
+    let _guard = seeded();
+    let b = bundle(DecoderKind::GatingFilm);
+    let device = Device::flex();
+    let before = block_on(
+        b.recommender(&device)
+            .unwrap()
+            .recommend(&support(), None, 7, true),
+    )
+    .unwrap();
+    let (m, c, w) = parts(&b);
+    let back = Bundle::from_bytes(&m, &c, w).unwrap();
+    assert_eq!(back.manifest, b.manifest);
+    assert_eq!(back.catalog, b.catalog);
+    let after = block_on(
+        back.recommender(&device)
+            .unwrap()
+            .recommend(&support(), None, 7, true),
+    )
+    .unwrap();
+    assert_eq!(before, after);
+    assert!(after.items.iter().all(|i| i.std > 0.0 && i.std.is_finite()));
+
+    let dir = std::env::temp_dir().join(format!("tanp-bundle-{}", std::process::id()));
+    b.write(&dir).unwrap();
+    let read = Bundle::read(&dir).unwrap();
+    assert_eq!(read.manifest, b.manifest);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn rejected(m: &[u8], c: &[u8], w: Vec<u8>) -> String {
+    match Bundle::from_bytes(m, c, w) {
+        Err(e @ TanpError::Model(_)) => e.to_string(),
+        other => panic!("expected a model error, found {other:?}"),
+    }
+}
+
+#[test]
+fn corrupt_or_mismatched_bundles_are_rejected_with_a_reason() {
+    let _guard = seeded();
+    let b = bundle(DecoderKind::Film);
+    let (m, c, w) = parts(&b);
+    let text = String::from_utf8(m.clone()).unwrap();
+
+    assert!(rejected(b"not json", &c, w.clone()).contains("not JSON"));
+    let other = text.replace("\"tanp-bundle\"", "\"something-else\"");
+    assert!(rejected(other.as_bytes(), &c, w.clone()).contains("expected format"));
+    let v2 = text.replace("\"version\": 1", "\"version\": 2");
+    assert!(rejected(v2.as_bytes(), &c, w.clone()).contains("expected version 1"));
+
+    let mut flipped = w.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    assert!(rejected(&m, &c, flipped).contains("checksum mismatch"));
+    assert!(rejected(&m, &c, w[..w.len() / 2].to_vec()).contains("truncated"));
+    assert!(rejected(&m, &c[..10], w.clone()).contains(CATALOG));
+
+    // Valid files whose weights belong to another model: checksums fit, shapes do not.
+    let (data, _) = synthetic();
+    let mut cfg = config(&data, DecoderKind::Film);
+    cfg.z_dim = 5;
+    let mismatched = Bundle::new(
+        cfg,
+        "synthetic",
+        serde_json::Value::Null,
+        vec![],
+        b.catalog.clone(),
+        w.clone(),
+    )
+    .unwrap();
+    let err = mismatched
+        .recommender(&Device::flex())
+        .err()
+        .expect("shapes differ");
+    assert!(err.to_string().contains(WEIGHTS), "{err}");
+
+    // A catalog whose features do not cover every item.
+    let mut short = b.catalog.clone();
+    short.items.pop();
+    let bad = Bundle::new(
+        b.manifest.config.clone(),
+        "synthetic",
+        serde_json::Value::Null,
+        vec![],
+        short,
+        w,
+    )
+    .unwrap();
+    let err = bad
+        .recommender(&Device::flex())
+        .err()
+        .expect("lengths differ");
+    assert!(err.to_string().contains("catalog has"), "{err}");
+}

@@ -1,0 +1,80 @@
+/** The TaNP recommender (Lin et al., WWW 2021) running in the browser. */
+export type Backend = "webgpu" | "cpu";
+
+export interface LoadOptions {
+  /** "auto" (default): WebGPU with a hardware adapter, else the wasm CPU path. */
+  backend?: "auto" | Backend;
+  /** Where tanp_bg.wasm lives, when not next to this module. */
+  wasmUrl?: string | URL;
+}
+
+export interface CatalogItem {
+  id: string;
+  title: string;
+  year: number | null;
+  genres: string[];
+}
+
+export interface Rating {
+  /** A catalog item id (MovieLens movie id for the shipped model). */
+  item: string | number;
+  /** 1-5 for the shipped model. */
+  rating: number;
+}
+
+export interface RecommendRequest {
+  ratings: Rating[];
+  /** How many items to return (default 10). */
+  top?: number;
+  /** Leave the rated items out (default true). */
+  exclude_rated?: boolean;
+  /** One value index per user field (0 = not given); omitted = nothing given. */
+  profile?: number[];
+}
+
+export interface ScoredItem {
+  id: string;
+  title: string;
+  /** The prediction with z at the mean of q(z | S). */
+  score: number;
+  /** Spread of the prediction over samples of z ~ q(z | S). */
+  std: number;
+}
+
+export interface Recommendation {
+  items: ScoredItem[];
+  /** The soft cluster assignment of the visitor's task (k numbers summing to 1). */
+  clusters: number[];
+  /** Milliseconds the call took. */
+  ms: number;
+}
+
+export interface TaskAssignment {
+  user: string;
+  ratings: number;
+  clusters: number[];
+}
+
+/** Bytes of the wasm module's linear memory (0 before it is loaded). */
+export declare function wasmMemoryBytes(): number;
+
+export declare function initWasm(wasmUrl?: string | URL): Promise<unknown>;
+
+export declare class Recommender {
+  private constructor();
+  /** Loads a model bundle directory (manifest.json, catalog.json, weights.safetensors). */
+  static load(modelUrl: string | URL, options?: LoadOptions): Promise<Recommender>;
+  readonly backend: Backend;
+  /** Why this backend was chosen. */
+  readonly backendReason: string;
+  /** Milliseconds from the start of load until ready. */
+  readonly loadMs: number;
+  /** Number of soft clusters. */
+  readonly k: number;
+  catalog(): CatalogItem[];
+  trainingClusters(): TaskAssignment[];
+  info(): Record<string, unknown>;
+  /** Rejects with a readable Error on bad input (unknown item, rating out of range, ...). */
+  recommend(request: RecommendRequest): Promise<Recommendation>;
+  free(): void;
+}

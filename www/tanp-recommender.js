@@ -1,0 +1,430 @@
+// <tanp-recommender model="model/" backend="auto" top="10">: the TaNP demo widget.
+// A visitor rates a few items; the model (in a Web Worker) adapts to them with no gradient
+// step and shows the top-N with their uncertainty and the visitor's soft cluster assignment
+// beside sampled training tasks (the paper's Figure 4). Ratings persist in localStorage.
+// Styling: --tanp-font, --tanp-fg, --tanp-bg, --tanp-muted, --tanp-accent, --tanp-border,
+// --tanp-radius, --tanp-heat-low, --tanp-heat-high.
+
+const STYLE = `
+:host { display: block; font: 14px/1.4 var(--tanp-font, system-ui, sans-serif);
+  color: var(--tanp-fg, #1d2330); background: var(--tanp-bg, #fff);
+  --accent: var(--tanp-accent, #3b5bdb); --border: var(--tanp-border, #d6dae3);
+  --muted: var(--tanp-muted, #5c6475); --radius: var(--tanp-radius, 8px); }
+* { box-sizing: border-box; }
+.bar { display: flex; flex-wrap: wrap; gap: .5em 1.5em; align-items: baseline; padding: .5em .75em;
+  border: 1px solid var(--border); border-radius: var(--radius); margin-bottom: .75em; }
+.bar .muted, .muted { color: var(--muted); }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 1em; }
+section { border: 1px solid var(--border); border-radius: var(--radius); padding: .75em; min-width: 0; }
+h3 { margin: 0 0 .5em; font-size: 1em; }
+input[type=search] { width: 100%; padding: .45em .6em; font: inherit; border: 1px solid var(--border);
+  border-radius: var(--radius); }
+ul, ol { list-style: none; margin: .5em 0 0; padding: 0; }
+li { display: flex; gap: .5em; align-items: center; justify-content: space-between; padding: .3em 0;
+  border-bottom: 1px solid color-mix(in srgb, var(--border) 50%, transparent); }
+.title { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.stars { display: inline-flex; flex: none; }
+.stars button { background: none; border: 0; padding: 0 .1em; font-size: 1.2em; line-height: 1;
+  cursor: pointer; color: var(--border); }
+.stars button.on { color: var(--tanp-star, #f59f00); }
+.stars button:focus-visible, button:focus-visible, input:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
+button.text { background: none; border: 1px solid var(--border); border-radius: var(--radius);
+  padding: .2em .6em; font: inherit; cursor: pointer; color: inherit; }
+.score { flex: none; font-variant-numeric: tabular-nums; text-align: right; min-width: 8.5em; }
+.meter { display: block; height: 4px; background: var(--border); border-radius: 2px; margin-top: 2px; position: relative; }
+.meter i { position: absolute; top: 0; bottom: 0; background: var(--accent); border-radius: 2px; }
+.meter b { position: absolute; top: -2px; bottom: -2px; background: color-mix(in srgb, var(--accent) 30%, transparent); }
+.heat { display: grid; gap: 2px; align-items: center; font-size: 12px; }
+.heat .cell { height: 20px; border-radius: 2px; }
+.heat .label { white-space: nowrap; padding-right: .5em; color: var(--muted); }
+.heat .visitor { color: var(--accent); font-weight: 600; }
+.legend { display: flex; align-items: center; gap: .5em; margin-top: .5em; font-size: 12px; color: var(--muted); }
+.legend .ramp { flex: 1; height: 10px; border-radius: 2px; }
+.notice { color: #a61e4d; }
+`;
+
+const STORAGE_PREFIX = "tanp-recommender:ratings:v1:";
+let nextId = 0;
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function fold(s) {
+  return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+}
+
+/** A colour between --tanp-heat-low and --tanp-heat-high for t in [0, 1]. */
+function heat(t) {
+  const pct = Math.round(Math.max(0, Math.min(1, t)) * 100);
+  return `color-mix(in srgb, var(--tanp-heat-high, #1c3faa) ${pct}%, var(--tanp-heat-low, #f1f3f9))`;
+}
+
+export class TanpRecommender extends HTMLElement {
+  static observedAttributes = ["model", "backend", "top"];
+
+  #root;
+  #worker = null;
+  #pending = new Map();
+  #catalog = [];
+  #byId = new Map();
+  #starters = [];
+  #training = [];
+  #k = 0;
+  #ratings = new Map(); // item id -> rating, in the order given
+  #result = null;
+  #sequence = 0;
+  #loaded = null;
+  #notice = "";
+
+  constructor() {
+    super();
+    this.#root = this.attachShadow({ mode: "open" });
+    this.#root.innerHTML = `<style>${STYLE}</style>
+      <div class="bar" part="bar">
+        <span>Backend: <strong data-testid="backend">…</strong> <span class="muted" data-ref="reason"></span></span>
+        <span data-testid="status" role="status" aria-live="polite">Loading…</span>
+        <span class="muted" data-ref="timing"></span>
+      </div>
+      <div class="grid">
+        <section>
+          <h3>Rate movies</h3>
+          <input type="search" data-testid="search" placeholder="Search the catalog…" aria-label="Search the catalog">
+          <ul data-ref="candidates" aria-label="Movies to rate"></ul>
+        </section>
+        <section>
+          <h3>Your ratings <button class="text" data-ref="clear" type="button">Clear</button></h3>
+          <ul data-ref="rated" aria-label="Your ratings"></ul>
+          <h3 style="margin-top:1em">Recommended for you</h3>
+          <ol data-ref="recommendations" aria-label="Recommendations"></ol>
+        </section>
+        <section>
+          <h3>Soft cluster assignment (Figure 4)</h3>
+          <div data-testid="heatmap" data-ref="heatmap" role="img" aria-label="Soft cluster assignments"></div>
+          <p class="muted" style="font-size:12px">Each row is a task: your ratings, then ${""}sampled training users. Each cell is the
+          probability c<sub>ij</sub> (Eq. 11) that the task belongs to cluster j of the global pool.</p>
+        </section>
+      </div>`;
+    const q = (r) => this.#root.querySelector(`[data-ref=${r}]`);
+    this.$ = {
+      backend: this.#root.querySelector("[data-testid=backend]"),
+      status: this.#root.querySelector("[data-testid=status]"),
+      search: this.#root.querySelector("[data-testid=search]"),
+      reason: q("reason"), timing: q("timing"), candidates: q("candidates"), rated: q("rated"),
+      recommendations: q("recommendations"), heatmap: q("heatmap"), clear: q("clear"),
+    };
+    this.$.search.addEventListener("input", () => this.#renderCandidates());
+    this.$.clear.addEventListener("click", () => this.clear());
+    this.#root.addEventListener("click", (e) => this.#onClick(e));
+    this.#root.addEventListener("keydown", (e) => this.#onKey(e));
+  }
+
+  connectedCallback() {
+    if (!this.#loaded) this.#load();
+  }
+
+  disconnectedCallback() {
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.#loaded = null;
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (old === value || !this.isConnected || !this.#loaded) return;
+    if (name === "top") this.#update();
+    else this.#load();
+  }
+
+  /** Resolves when the model is loaded (rejects with the reason it could not be). */
+  get ready() {
+    return this.#loaded ?? Promise.reject(new Error("the element is not connected"));
+  }
+
+  get ratings() {
+    return [...this.#ratings].map(([item, rating]) => ({ item, rating }));
+  }
+
+  get top() {
+    const n = Number.parseInt(this.getAttribute("top") ?? "10", 10);
+    return Number.isFinite(n) && n > 0 ? Math.min(n, 100) : 10;
+  }
+
+  get #storageKey() {
+    return STORAGE_PREFIX + new URL(this.getAttribute("model") ?? "model/", document.baseURI).href;
+  }
+
+  #call(op, payload = {}) {
+    const id = ++nextId;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, op, ...payload });
+    });
+  }
+
+  #load() {
+    this.#worker?.terminate();
+    for (const p of this.#pending.values()) p.reject(new Error("the model was reloaded"));
+    this.#pending.clear();
+    this.#setStatus("Loading the model…");
+    this.#worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    this.#worker.onmessage = ({ data }) => {
+      const p = this.#pending.get(data.id);
+      if (!p) return;
+      this.#pending.delete(data.id);
+      data.ok ? p.resolve(data.result) : p.reject(new Error(data.error));
+    };
+    this.#worker.onerror = (e) => {
+      const error = new Error(`the model worker failed: ${e.message || "could not start"}`);
+      for (const p of this.#pending.values()) p.reject(error);
+      this.#pending.clear();
+      this.#setStatus(error.message, true);
+    };
+    const modelUrl = new URL(this.getAttribute("model") ?? "model/", document.baseURI).href;
+    const backend = this.getAttribute("backend") ?? "auto";
+    this.#loaded = this.#call("load", { modelUrl, backend }).then(
+      (info) => {
+        this.#catalog = info.catalog;
+        this.#byId = new Map(info.catalog.map((item) => [item.id, item]));
+        this.#starters = (info.info?.starters ?? []).filter((id) => this.#byId.has(id));
+        this.#training = info.training;
+        this.#k = info.k;
+        this.$.backend.textContent = info.backend;
+        this.$.backend.dataset.backend = info.backend;
+        this.$.reason.textContent = `(${info.reason})`;
+        this.$.timing.textContent = `model ready in ${Math.round(info.loadMs)} ms`;
+        this.#restore();
+        this.#renderCandidates();
+        this.#renderRated();
+        this.#renderHeatmap();
+        if (this.#ratings.size) this.#update();
+        else this.#setStatus("Ready: rate a few movies you know.");
+        return info;
+      },
+      (e) => {
+        this.$.backend.textContent = "none";
+        this.#setStatus(`Could not load the model: ${e.message}`, true);
+        throw e;
+      },
+    );
+    this.#loaded.catch(() => {});
+  }
+
+  #setStatus(text, error = false) {
+    const full = this.#notice ? `${text} ${this.#notice}` : text;
+    this.$.status.textContent = full;
+    this.$.status.classList.toggle("notice", error);
+  }
+
+  /** Restores saved ratings; unreadable storage is discarded with a notice, never thrown. */
+  #restore() {
+    this.#ratings.clear();
+    this.#notice = "";
+    let raw = null;
+    try {
+      raw = localStorage.getItem(this.#storageKey);
+    } catch {
+      this.#notice = "(Ratings cannot be saved in this browser.)";
+      return;
+    }
+    if (raw === null) return;
+    try {
+      const saved = JSON.parse(raw);
+      if (!Array.isArray(saved)) throw new Error("not a list");
+      let dropped = 0;
+      for (const entry of saved) {
+        const ok = entry && typeof entry.item === "string" && Number.isInteger(entry.rating)
+          && entry.rating >= 1 && entry.rating <= 5 && this.#byId.has(entry.item);
+        if (ok) this.#ratings.set(entry.item, entry.rating);
+        else dropped++;
+      }
+      if (dropped) this.#notice = `(${dropped} saved rating(s) did not fit this model and were discarded.)`;
+    } catch {
+      this.#notice = "(Saved ratings were unreadable and have been discarded.)";
+      this.#ratings.clear();
+    }
+    if (this.#notice) this.#save();
+  }
+
+  #save() {
+    try {
+      localStorage.setItem(this.#storageKey, JSON.stringify(this.ratings));
+    } catch {
+      // Storage full or disabled: the ratings still live in the page.
+    }
+  }
+
+  /** Rates an item (1-5) and updates the recommendations. */
+  rate(item, rating) {
+    if (!this.#byId.has(item)) throw new Error(`unknown item id ${item}`);
+    if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new Error(`rating must be 1-5, found ${rating}`);
+    this.#ratings.set(item, rating);
+    this.#changed();
+  }
+
+  unrate(item) {
+    this.#ratings.delete(item);
+    this.#changed();
+  }
+
+  /** Forgets every rating (and the saved copy). */
+  clear() {
+    this.#ratings.clear();
+    this.#changed();
+  }
+
+  #changed() {
+    this.#save();
+    this.#renderCandidates();
+    this.#renderRated();
+    this.#update();
+  }
+
+  async #update() {
+    const sequence = ++this.#sequence;
+    if (!this.#ratings.size) {
+      this.#result = null;
+      this.#renderRecommendations();
+      this.#renderHeatmap();
+      this.#setStatus("Ready: rate a few movies you know.");
+      return;
+    }
+    this.#setStatus(`Adapting to ${this.#ratings.size} rating(s)…`);
+    try {
+      const result = await this.#call("recommend", {
+        request: { ratings: this.ratings, top: this.top, exclude_rated: true },
+      });
+      if (sequence !== this.#sequence) return; // a newer rating is on its way
+      this.#result = result;
+      this.$.timing.textContent = `last recommendation: ${result.ms.toFixed(1)} ms`;
+      this.$.timing.dataset.ms = String(result.ms);
+      this.#renderRecommendations();
+      this.#renderHeatmap();
+      this.#setStatus(`Recommendations for your ${this.#ratings.size} rating(s).`);
+      this.dispatchEvent(new CustomEvent("tanp-recommendations", {
+        detail: { ...result, ratings: this.ratings, backend: this.$.backend.textContent },
+        bubbles: true, composed: true,
+      }));
+    } catch (e) {
+      if (sequence === this.#sequence) this.#setStatus(`Could not recommend: ${e.message}`, true);
+    }
+  }
+
+  #stars(item) {
+    const current = this.#ratings.get(item) ?? 0;
+    let html = `<span class="stars" role="radiogroup" aria-label="Your rating">`;
+    for (let s = 1; s <= 5; s++) {
+      html += `<button type="button" role="radio" data-stars="${s}" aria-checked="${s === current}"
+        aria-label="${s} star${s > 1 ? "s" : ""}" tabindex="${s === (current || 1) ? 0 : -1}"
+        class="${s <= current ? "on" : ""}">★</button>`;
+    }
+    return html + "</span>";
+  }
+
+  #label(item) {
+    const it = this.#byId.get(item);
+    const year = it.year ? ` (${it.year})` : "";
+    const genres = it.genres?.length ? it.genres.join(", ") : "";
+    return `<span class="title" title="${escapeHtml(genres)}">${escapeHtml(it.title)}${year}</span>`;
+  }
+
+  #renderCandidates() {
+    const query = fold(this.$.search.value.trim());
+    let ids;
+    if (query) {
+      ids = [];
+      for (const it of this.#catalog) {
+        if (fold(it.title).includes(query)) ids.push(it.id);
+        if (ids.length >= 30) break;
+      }
+    } else {
+      ids = this.#starters.length ? this.#starters : this.#catalog.slice(0, 24).map((it) => it.id);
+    }
+    this.$.candidates.innerHTML = ids.length
+      ? ids.map((id) => `<li data-testid="candidate" data-item-id="${escapeHtml(id)}">${this.#label(id)}${this.#stars(id)}</li>`).join("")
+      : `<li class="muted">No title matches.</li>`;
+  }
+
+  #renderRated() {
+    this.$.rated.innerHTML = this.#ratings.size
+      ? [...this.#ratings].map(([id, r]) => `<li data-testid="rated" data-item-id="${escapeHtml(id)}" data-rating="${r}">
+          ${this.#label(id)}<span aria-label="${r} stars">${"★".repeat(r)}</span>
+          <button type="button" class="text" data-remove="${escapeHtml(id)}" aria-label="Remove this rating">✕</button></li>`).join("")
+      : `<li class="muted">Nothing rated yet.</li>`;
+    this.$.clear.disabled = this.#ratings.size === 0;
+  }
+
+  #renderRecommendations() {
+    const items = this.#result?.items ?? [];
+    if (!items.length) {
+      this.$.recommendations.innerHTML = `<li class="muted">Rate at least one movie.</li>`;
+      return;
+    }
+    const lo = 1, hi = 5; // the meter spans the rating scale
+    const pos = (v) => `${(100 * (Math.max(lo, Math.min(hi, v)) - lo) / (hi - lo)).toFixed(1)}%`;
+    this.$.recommendations.innerHTML = items.map((it) => `
+      <li data-testid="recommendation" data-item-id="${escapeHtml(it.id)}" data-score="${it.score}" data-std="${it.std}">
+        ${this.#label(it.id)}
+        <span class="score" title="predicted rating ± spread over samples of z">${it.score.toFixed(2)} ± ${it.std.toFixed(2)}
+          <span class="meter"><b style="left:${pos(it.score - it.std)};right:calc(100% - ${pos(it.score + it.std)})"></b><i style="left:0;width:${pos(it.score)}"></i></span></span>
+      </li>`).join("");
+  }
+
+  #renderHeatmap() {
+    const rows = [];
+    if (this.#result?.clusters?.length) rows.push({ kind: "visitor", label: "You", values: this.#result.clusters });
+    for (const t of this.#training) rows.push({ kind: "training", label: `user ${t.user}`, values: t.clusters });
+    const k = this.#k;
+    if (!k || !rows.length) {
+      this.$.heatmap.innerHTML = `<p class="muted">This model has no cluster assignment (w/o tm).</p>`;
+      return;
+    }
+    const max = Math.max(1e-9, ...rows.flatMap((r) => r.values));
+    let html = `<div class="heat" style="grid-template-columns: max-content repeat(${k}, 1fr)"><span></span>`;
+    for (let j = 0; j < k; j++) html += `<span class="muted" style="text-align:center">${j + 1}</span>`;
+    html += "</div>";
+    for (const r of rows) {
+      html += `<div class="heat" data-testid="heatmap-row" data-kind="${r.kind}" style="grid-template-columns: 7em repeat(${k}, 1fr)">
+        <span class="label ${r.kind}">${escapeHtml(r.label)}</span>`;
+      for (const v of r.values) {
+        html += `<span class="cell" data-testid="heatmap-cell" data-value="${v}" title="${(v * 100).toFixed(1)}%" style="background:${heat(v / max)}"></span>`;
+      }
+      html += "</div>";
+    }
+    html += `<div class="legend"><span>0</span><span class="ramp" style="background:linear-gradient(to right, ${heat(0)}, ${heat(1)})"></span><span>${(max * 100).toFixed(0)}%</span></div>`;
+    this.$.heatmap.innerHTML = html;
+  }
+
+  #onClick(e) {
+    const star = e.target.closest("[data-stars]");
+    if (star) {
+      const item = star.closest("[data-item-id]").dataset.itemId;
+      this.rate(item, Number(star.dataset.stars));
+      this.#focusStar(item, Number(star.dataset.stars));
+      return;
+    }
+    const remove = e.target.closest("[data-remove]");
+    if (remove) this.unrate(remove.dataset.remove);
+  }
+
+  /** Arrow keys move along a row of stars and rate; digits 1-5 rate directly. */
+  #onKey(e) {
+    const star = e.target.closest?.("[data-stars]");
+    if (!star) return;
+    const item = star.closest("[data-item-id]").dataset.itemId;
+    let s = Number(star.dataset.stars);
+    if (e.key === "ArrowRight" || e.key === "ArrowUp") s = Math.min(5, s + 1);
+    else if (e.key === "ArrowLeft" || e.key === "ArrowDown") s = Math.max(1, s - 1);
+    else if (/^[1-5]$/.test(e.key)) s = Number(e.key);
+    else return;
+    e.preventDefault();
+    this.rate(item, s);
+    this.#focusStar(item, s);
+  }
+
+  #focusStar(item, s) {
+    const row = [...this.#root.querySelectorAll("[data-testid=candidate]")].find((r) => r.dataset.itemId === item);
+    row?.querySelector(`[data-stars="${s}"]`)?.focus();
+  }
+}
+
+if (!customElements.get("tanp-recommender")) customElements.define("tanp-recommender", TanpRecommender);

@@ -1,0 +1,39 @@
+// The Web Worker that hosts the wasm model, so the page never freezes while it computes.
+// Messages: { id, op: "load", modelUrl, backend } and { id, op: "recommend", request };
+// replies: { id, ok: true, result } or { id, ok: false, error }.
+import { Recommender } from "./pkg/index.js";
+
+let recommender = null;
+
+async function handle(message) {
+  switch (message.op) {
+    case "load": {
+      recommender?.free();
+      recommender = null;
+      const r = await Recommender.load(message.modelUrl, { backend: message.backend });
+      recommender = r;
+      return {
+        backend: r.backend,
+        reason: r.backendReason,
+        loadMs: r.loadMs,
+        k: r.k,
+        catalog: r.catalog(),
+        training: r.trainingClusters(),
+        info: r.info(),
+      };
+    }
+    case "recommend":
+      if (!recommender) throw new Error("no model is loaded yet");
+      return recommender.recommend(message.request);
+    default:
+      throw new Error(`unknown operation ${JSON.stringify(message.op)}`);
+  }
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    self.postMessage({ id: data.id, ok: true, result: await handle(data) });
+  } catch (e) {
+    self.postMessage({ id: data.id, ok: false, error: String(e?.message ?? e) });
+  }
+};
