@@ -34,6 +34,7 @@ build:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --lib --target wasm32-unknown-unknown --no-default-features --features web -- -D warnings
 
 fmt:
 	$(CARGO) fmt

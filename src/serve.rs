@@ -111,7 +111,10 @@ mod tests {
         std::fs::write(root.join("index.html"), "<!doctype html>").unwrap();
         std::fs::write(root.join("pkg/a.wasm"), [0u8, 97, 115, 109]).unwrap();
         assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
-        assert_eq!(resolve(&root, "/?backend=cpu"), Some(root.join("index.html")));
+        assert_eq!(
+            resolve(&root, "/?backend=cpu"),
+            Some(root.join("index.html"))
+        );
         assert_eq!(resolve(&root, "/pkg/a.wasm"), Some(root.join("pkg/a.wasm")));
         assert_eq!(mime(&root.join("pkg/a.wasm")), "application/wasm");
         assert_eq!(resolve(&root, "/../etc/passwd"), None);

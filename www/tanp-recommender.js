@@ -181,7 +181,7 @@ export class TanpRecommender extends HTMLElement {
     };
     const modelUrl = new URL(this.getAttribute("model") ?? "model/", document.baseURI).href;
     const backend = this.getAttribute("backend") ?? "auto";
-    this.#loaded = this.#call("load", { modelUrl, backend }).then(
+    const loading = this.#call("load", { modelUrl, backend }).then(
       (info) => {
         this.#catalog = info.catalog;
         this.#byId = new Map(info.catalog.map((item) => [item.id, item]));
@@ -201,11 +201,13 @@ export class TanpRecommender extends HTMLElement {
         return info;
       },
       (e) => {
+        if (this.#loaded !== loading) return this.#loaded; // superseded by a newer load
         this.$.backend.textContent = "none";
         this.#setStatus(`Could not load the model: ${e.message}`, true);
         throw e;
       },
     );
+    this.#loaded = loading;
     this.#loaded.catch(() => {});
   }
 
