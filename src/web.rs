@@ -18,6 +18,22 @@ thread_local! {
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
 }
 
+unsafe extern "C" {
+    /// Synthesised by wasm-ld: runs the static constructors (cubecl registers its IR dialects
+    /// through `inventory`).
+    fn __wasm_call_ctors();
+}
+
+/// Runs the static constructors once, at instantiation. Because the module now calls
+/// `__wasm_call_ctors` itself, wasm-ld no longer wraps *every* export in a call to it (its
+/// "command" heuristic): without this, each call from JS re-ran all constructors, which took
+/// over half of a recommendation's time.
+#[wasm_bindgen(start)]
+fn start() {
+    // SAFETY: called once, by wasm-bindgen's start hook, before any other export.
+    unsafe { __wasm_call_ctors() }
+}
+
 fn js_error(e: TanpError) -> JsError {
     JsError::new(&e.to_string())
 }

@@ -43,6 +43,22 @@ enum Command {
     Export(ExportArgs),
     /// Serve a directory over HTTP on 127.0.0.1 (the demo page), with the right MIME types.
     Serve(ServeArgs),
+    /// Time `recommend` natively: the median of repeated calls over the whole catalog.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// A bundle directory (or a run directory).
+    #[arg(long, default_value = "www/model")]
+    model: PathBuf,
+    #[arg(long, default_value = "../shared/data")]
+    data_dir: PathBuf,
+    #[arg(long, default_value_t = 101)]
+    runs: usize,
+    /// Ratings of the first N catalog items.
+    #[arg(long, default_value_t = 5)]
+    ratings: usize,
 }
 
 #[derive(Args)]
@@ -597,6 +613,38 @@ fn starters(data: &Dataset, train: &[tanp::batch::Task], count: usize) -> Vec<St
     out
 }
 
+fn cmd_bench(args: BenchArgs) -> Result<()> {
+    let started = Instant::now();
+    let recommender = load_recommender(&args.model, &args.data_dir)?;
+    let load = started.elapsed();
+    let support: Vec<(String, f64)> = recommender
+        .catalog
+        .iter()
+        .take(args.ratings)
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), 1.0 + ((i * 2) % 5) as f64))
+        .collect();
+    let mut times = Vec::with_capacity(args.runs);
+    for _ in 0..=args.runs {
+        let t = Instant::now();
+        block_on(recommender.recommend(&support, None, 10, true))?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.remove(0); // warm-up
+    times.sort_by(f64::total_cmp);
+    println!(
+        "native recommend over {} items, {} ratings: median {:.2} ms (min {:.2}, max {:.2}, {} runs); load {:.0} ms",
+        recommender.catalog.len(),
+        support.len(),
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1],
+        times.len(),
+        load.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
 fn cmd_export(args: ExportArgs) -> Result<()> {
     let (info, config, model, data, episodes, z) = load_run(&args.model, &args.data_dir, false)?;
     let state = read_state(&args.model)?;
@@ -674,6 +722,7 @@ fn main() -> ExitCode {
         Command::Recommend(a) => cmd_recommend(a),
         Command::Export(a) => cmd_export(a),
         Command::Serve(a) => tanp::serve::serve(&a.dir, a.port),
+        Command::Bench(a) => cmd_bench(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
