@@ -22,7 +22,7 @@ cargo build --lib --target wasm32-unknown-unknown --profile wasm-release \
   --no-default-features --features web
 
 rm -rf pkg
-wasm-bindgen --target web --out-dir pkg --out-name tanp \
+wasm-bindgen --target web --out-dir pkg --out-name tanp --remove-name-section --remove-producers-section \
   "$target_dir/wasm32-unknown-unknown/wasm-release/tanp.wasm"
 cp web/index.js web/index.d.ts pkg/
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
