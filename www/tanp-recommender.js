@@ -366,7 +366,7 @@ export class TanpRecommender extends HTMLElement {
     this.$.recommendations.innerHTML = items.map((it) => `
       <li data-testid="recommendation" data-item-id="${escapeHtml(it.id)}" data-score="${it.score}" data-std="${it.std}">
         ${this.#label(it.id)}
-        <span class="score" title="predicted rating ± spread over samples of z">${it.score.toFixed(2)} ± ${it.std.toFixed(2)}
+        <span class="score" title="predicted rating ± spread over samples of z">${it.score.toFixed(2)} ± ${it.std.toPrecision(2)}
           <span class="meter"><b style="left:${pos(it.score - it.std)};right:calc(100% - ${pos(it.score + it.std)})"></b><i style="left:0;width:${pos(it.score)}"></i></span></span>
       </li>`).join("");
   }
@@ -380,19 +380,23 @@ export class TanpRecommender extends HTMLElement {
       this.$.heatmap.innerHTML = `<p class="muted">This model has no cluster assignment (w/o tm).</p>`;
       return;
     }
-    const max = Math.max(1e-9, ...rows.flatMap((r) => r.values));
-    let html = `<div class="heat" style="grid-template-columns: max-content repeat(${k}, 1fr)"><span></span>`;
+    // The colour scale spans the shown values (legend below), so small differences stay visible.
+    const all = rows.flatMap((r) => r.values);
+    const min = Math.min(...all), max = Math.max(...all);
+    const scale = (v) => (max - min > 1e-9 ? (v - min) / (max - min) : 1);
+    let html = `<div class="heat" style="grid-template-columns: 7em repeat(${k}, 1fr)"><span></span>`;
     for (let j = 0; j < k; j++) html += `<span class="muted" style="text-align:center">${j + 1}</span>`;
     html += "</div>";
     for (const r of rows) {
       html += `<div class="heat" data-testid="heatmap-row" data-kind="${r.kind}" style="grid-template-columns: 7em repeat(${k}, 1fr)">
         <span class="label ${r.kind}">${escapeHtml(r.label)}</span>`;
       for (const v of r.values) {
-        html += `<span class="cell" data-testid="heatmap-cell" data-value="${v}" title="${(v * 100).toFixed(1)}%" style="background:${heat(v / max)}"></span>`;
+        html += `<span class="cell" data-testid="heatmap-cell" data-value="${v}" title="${(v * 100).toFixed(1)}%" style="background:${heat(scale(v))}"></span>`;
       }
       html += "</div>";
     }
-    html += `<div class="legend"><span>0</span><span class="ramp" style="background:linear-gradient(to right, ${heat(0)}, ${heat(1)})"></span><span>${(max * 100).toFixed(0)}%</span></div>`;
+    const pct = (v) => `${(v * 100).toFixed(1)}%`;
+    html += `<div class="legend"><span>${pct(min)}</span><span class="ramp" style="background:linear-gradient(to right, ${heat(0)}, ${heat(1)})"></span><span>${pct(max)}</span></div>`;
     this.$.heatmap.innerHTML = html;
   }
 
