@@ -101,8 +101,14 @@ pub fn weights_to_bytes(model: &Tanp) -> Result<Vec<u8>> {
         .map_err(|e| TanpError::Model(format!("cannot serialise the weights: {e}")))
 }
 
-/// A model built from `config` with the weights in `bytes` (safetensors).
-pub fn model_from_bytes(config: &ModelConfig, bytes: Vec<u8>, device: &Device) -> Result<Tanp> {
+/// A model built from `config` with the weights in `bytes` (safetensors); `source` names where
+/// the bytes came from in error messages. Used for bundles and for training checkpoints.
+pub fn model_from_bytes(
+    config: &ModelConfig,
+    bytes: Vec<u8>,
+    source: &str,
+    device: &Device,
+) -> Result<Tanp> {
     config.validate()?;
     let mut model = Tanp::new(config, device);
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
@@ -111,7 +117,7 @@ pub fn model_from_bytes(config: &ModelConfig, bytes: Vec<u8>, device: &Device) -
     })?;
     if !result.missing.is_empty() {
         return Err(TanpError::Model(format!(
-            "{WEIGHTS} lacks tensors the model needs: {:?}",
+            "{source} lacks tensors the model needs: {:?}",
             result.missing
         )));
     }
@@ -222,7 +228,7 @@ impl Bundle {
 
     /// The model, ready to recommend on `device`.
     pub fn recommender(&self, device: &Device) -> Result<Recommender> {
-        let model = model_from_bytes(&self.manifest.config, self.weights.clone(), device)?;
+        let model = model_from_bytes(&self.manifest.config, self.weights.clone(), WEIGHTS, device)?;
         Recommender::new(
             model,
             self.manifest.config.clone(),

@@ -112,18 +112,8 @@ pub fn save_model(model: &Tanp, path: &Path) -> Result<()> {
 
 /// Loads weights saved by [`save_model`] into a model built from `config`.
 pub fn load_model(config: &ModelConfig, path: &Path, device: &Device) -> Result<Tanp> {
-    if !path.exists() {
-        return Err(TanpError::Model(format!(
-            "{} does not exist",
-            path.display()
-        )));
-    }
-    let mut model = Tanp::new(config, device);
-    let mut store = SafetensorsStore::from_file(path.to_path_buf());
-    model
-        .load_from(&mut store)
-        .map_err(|e| TanpError::Model(format!("cannot load {}: {e}", path.display())))?;
-    Ok(model)
+    let bytes = std::fs::read(path).map_err(|e| TanpError::io(path, e))?;
+    crate::bundle::model_from_bytes(config, bytes, &path.display().to_string(), device)
 }
 
 fn save_checkpoint(model: &Tanp, path: &Path) -> Result<()> {
