@@ -3,7 +3,7 @@
 // - cold start to interactive: navigation start until the widget says "Ready";
 // - median time of one recommendation over the whole catalog (5 ratings, top 10, std over
 //   16 z samples for the shown items), measured around Recommender.recommend in the page;
-// - gzip size of what a visitor downloads: wasm, JS glue, widget, worker, model bundle;
+// - gzip size of what a visitor downloads on each backend: wasm, JS glue, widget, worker, bundle;
 // - wasm linear memory after loading and after many recommendations (a leak shows as growth).
 // Usage: node scripts/bench-web.mjs [--runs N] [--memory-calls N]
 import fs from "node:fs";
@@ -19,18 +19,25 @@ const arg = (name, def) => {
 const RUNS = arg("--runs", 101);
 const CALLS = arg("--memory-calls", 1000);
 
-const files = ["pkg/tanp_bg.wasm", "pkg/tanp.js", "pkg/index.js", "tanp-recommender.js", "worker.js", "index.html",
-  "model/manifest.json", "model/catalog.json", "model/weights.safetensors"];
-let raw = 0, gz = 0;
-for (const f of files) {
+// What one visitor downloads on each backend: the wasm build that backend needs (the CPU one is
+// small; the WebGPU one carries burn's wgpu runtime), the JS, the page and the model bundle.
+const common = ["pkg/index.js", "tanp-recommender.js", "worker.js", "index.html"];
+const bundle = ["model/manifest.json", "model/catalog.json", "model/weights.safetensors"];
+const wasm = { cpu: ["pkg/tanp_bg.wasm", "pkg/tanp.js"], webgpu: ["pkg/tanp_webgpu_bg.wasm", "pkg/tanp_webgpu.js"] };
+const size = (files) => files.reduce((acc, f) => {
   const bytes = fs.readFileSync(path.join(ROOT, "www", f));
-  raw += bytes.length;
-  gz += zlib.gzipSync(bytes, { level: 9 }).length;
-}
-const wasmGz = zlib.gzipSync(fs.readFileSync(path.join(ROOT, "www/pkg/tanp_bg.wasm")), { level: 9 }).length;
+  return { raw: acc.raw + bytes.length, gz: acc.gz + zlib.gzipSync(bytes, { level: 9 }).length };
+}, { raw: 0, gz: 0 });
 const mb = (b) => (b / 1e6).toFixed(2);
 console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0].model}; node ${process.version}`);
-console.log(`download: ${mb(raw)} MB raw, ${mb(gz)} MB gzip (wasm alone ${mb(wasmGz)} MB gzip)`);
+const b = size(bundle);
+console.log(`model bundle: ${mb(b.raw)} MB raw, ${mb(b.gz)} MB gzip -9`);
+for (const backend of ["cpu", "webgpu"]) {
+  const w = size(wasm[backend]);
+  const all = size([...wasm[backend], ...common, ...bundle]);
+  console.log(`download ${backend}: wasm + glue ${mb(w.gz)} MB gzip; wasm + glue + bundle ${mb(w.gz + b.gz)} MB gzip; ` +
+    `everything incl. page ${mb(all.gz)} MB gzip (${mb(all.raw)} MB raw)`);
+}
 
 const site = await serveSite();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the wasm package into pkg/ (wasm-bindgen --target web, ESM + TypeScript types +
-# package.json) and copies it to www/pkg/ for the demo page. Installs what is missing: the
+# package.json) and copies it to www/pkg/ for the demo page. Two builds of the same crate:
+# tanp_bg.wasm (feature `web`: the CPU backend only, small) and tanp_webgpu_bg.wasm (feature
+# `webgpu`: adds burn's wgpu runtime); index.js downloads only the one the backend needs. Installs what is missing: the
 # wasm32 target and wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in
 # Cargo.lock.
 set -euo pipefail
@@ -17,13 +19,17 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-echo "building the wasm module (profile wasm-release)"
-cargo build --lib --target wasm32-unknown-unknown --profile wasm-release \
-  --no-default-features --features web
-
 rm -rf pkg
-wasm-bindgen --target web --out-dir pkg --out-name tanp --remove-name-section --remove-producers-section \
-  "$target_dir/wasm32-unknown-unknown/wasm-release/tanp.wasm"
+# build FEATURE OUT_NAME: one wasm build, bound into pkg/OUT_NAME.js + OUT_NAME_bg.wasm.
+build() {
+  echo "building the wasm module, features $1 (profile wasm-release)"
+  cargo build --lib --target wasm32-unknown-unknown --profile wasm-release \
+    --no-default-features --features "$1"
+  wasm-bindgen --target web --out-dir pkg --out-name "$2" --remove-name-section --remove-producers-section \
+    "$target_dir/wasm32-unknown-unknown/wasm-release/tanp.wasm"
+}
+build web tanp
+build webgpu tanp_webgpu
 cp web/index.js web/index.d.ts pkg/
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 cat > pkg/package.json <<JSON
@@ -37,11 +43,12 @@ cat > pkg/package.json <<JSON
   "module": "index.js",
   "types": "index.d.ts",
   "exports": { ".": { "types": "./index.d.ts", "default": "./index.js" } },
-  "files": ["index.js", "index.d.ts", "tanp.js", "tanp.d.ts", "tanp_bg.wasm", "tanp_bg.wasm.d.ts"],
+  "files": ["index.js", "index.d.ts", "tanp.js", "tanp.d.ts", "tanp_bg.wasm", "tanp_bg.wasm.d.ts",
+            "tanp_webgpu.js", "tanp_webgpu.d.ts", "tanp_webgpu_bg.wasm", "tanp_webgpu_bg.wasm.d.ts"],
   "sideEffects": false
 }
 JSON
 rm -rf www/pkg
 cp -r pkg www/pkg
 ls -l pkg
-echo "wasm gzip: $(gzip -9 -c pkg/tanp_bg.wasm | wc -c) bytes"
+for f in pkg/tanp_bg.wasm pkg/tanp_webgpu_bg.wasm; do echo "$f gzip -9: $(gzip -9 -c "$f" | wc -c) bytes"; done

@@ -2,6 +2,7 @@
 //! Every error becomes a JS `Error` (a rejected Promise) whose message says what was wrong;
 //! the JS wrapper in `web/` adds `Recommender.load(url, options)` and timings.
 
+#[cfg(feature = "webgpu")]
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -13,6 +14,7 @@ use crate::bundle::Bundle;
 use crate::error::TanpError;
 use crate::recommend;
 
+#[cfg(feature = "webgpu")]
 thread_local! {
     /// burn's wgpu runtime can be initialised once per thread; later loads reuse it.
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
@@ -93,6 +95,7 @@ struct RequestIn {
 }
 
 /// Initialises the WebGPU device once (an error when no adapter or device can be had).
+#[cfg(feature = "webgpu")]
 async fn webgpu() -> Result<Device, JsError> {
     if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
         return Ok(device);
@@ -103,6 +106,14 @@ async fn webgpu() -> Result<Device, JsError> {
         .map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))?;
     WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
     Ok(device)
+}
+
+/// This module was built without WebGPU (the CPU-only `tanp_bg.wasm`).
+#[cfg(not(feature = "webgpu"))]
+async fn webgpu() -> Result<Device, JsError> {
+    Err(JsError::new(
+        "this wasm module is the CPU-only build: load tanp_webgpu_bg.wasm for WebGPU",
+    ))
 }
 
 /// A loaded model bundle on one backend.

@@ -4,8 +4,10 @@ export type Backend = "webgpu" | "cpu";
 export interface LoadOptions {
   /** "auto" (default): WebGPU with a hardware adapter, else the wasm CPU path. */
   backend?: "auto" | Backend;
-  /** Where tanp_bg.wasm lives, when not next to this module. */
+  /** Where tanp_bg.wasm (the CPU build) lives, when not next to this module. */
   wasmUrl?: string | URL;
+  /** Where tanp_webgpu_bg.wasm (the WebGPU build) lives, when not next to this module. */
+  webgpuWasmUrl?: string | URL;
 }
 
 export interface CatalogItem {
@@ -55,10 +57,11 @@ export interface TaskAssignment {
   clusters: number[];
 }
 
-/** Bytes of the wasm module's linear memory (0 before it is loaded). */
+/** Bytes of the loaded wasm modules' linear memory (0 before one is loaded). */
 export declare function wasmMemoryBytes(): number;
 
-export declare function initWasm(wasmUrl?: string | URL): Promise<unknown>;
+/** Instantiates the wasm build for one backend once (Recommender.load calls it). */
+export declare function initWasm(backend?: Backend, wasmUrl?: string | URL): Promise<unknown>;
 
 export declare class Recommender {
   private constructor();

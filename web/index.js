@@ -1,23 +1,40 @@
-// tanp: the TaNP recommender in the browser. A thin layer over the wasm-bindgen module
-// (tanp.js / tanp_bg.wasm): fetching a model bundle, choosing the backend, timing calls.
-import init, { Recommender as WasmRecommender } from "./tanp.js";
+// tanp: the TaNP recommender in the browser. A thin layer over two builds of one wasm-bindgen
+// module: tanp.js / tanp_bg.wasm (CPU with wasm SIMD, small) and tanp_webgpu.js /
+// tanp_webgpu_bg.wasm (adds burn's WebGPU runtime, much larger). Only the one the chosen backend
+// needs is downloaded. This file fetches a model bundle, chooses the backend and times calls.
 
-let ready = null;
-let exports = null;
-/** Instantiates the wasm module once (tanp_bg.wasm next to this file unless given). */
-export function initWasm(wasmUrl) {
-  if (!ready) {
-    ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined).then((e) => (exports = e), (e) => {
-      ready = null;
-      throw new Error(`cannot load the tanp wasm module: ${e?.message ?? e}`);
-    });
+/** The two builds: which glue module and wasm file each backend needs. */
+const MODULES = {
+  cpu: { glue: "./tanp.js", option: "wasmUrl" },
+  webgpu: { glue: "./tanp_webgpu.js", option: "webgpuWasmUrl" },
+};
+const loaded = {};
+const instances = {};
+
+/**
+ * Instantiates the wasm build for `backend` ("cpu" or "webgpu") once; `wasmUrl` says where its
+ * .wasm file lives when it is not next to this file. Resolves to the glue module's exports.
+ */
+export function initWasm(backend = "cpu", wasmUrl) {
+  const spec = MODULES[backend];
+  if (!spec) return Promise.reject(new Error(`unknown backend ${JSON.stringify(backend)}: expected "webgpu" or "cpu"`));
+  if (!loaded[backend]) {
+    loaded[backend] = import(spec.glue)
+      .then(async (glue) => {
+        instances[backend] = await glue.default(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+        return glue;
+      })
+      .catch((e) => {
+        loaded[backend] = null;
+        throw new Error(`cannot load the tanp wasm module for ${backend}: ${e?.message ?? e}`);
+      });
   }
-  return ready;
+  return loaded[backend];
 }
 
-/** Bytes of the wasm module's linear memory (0 before it is loaded): for leak checks. */
+/** Bytes of the loaded wasm modules' linear memory (0 before one is loaded): for leak checks. */
 export function wasmMemoryBytes() {
-  return exports?.memory?.buffer.byteLength ?? 0;
+  return Object.values(instances).reduce((sum, e) => sum + (e?.memory?.buffer.byteLength ?? 0), 0);
 }
 
 const BACKENDS = ["auto", "webgpu", "cpu"];
@@ -79,9 +96,10 @@ export class Recommender {
 
   /**
    * Loads the model bundle in the directory `modelUrl` (manifest.json, catalog.json,
-   * weights.safetensors). `backend`: "auto" (default), "webgpu" or "cpu".
+   * weights.safetensors). `backend`: "auto" (default), "webgpu" or "cpu". `wasmUrl` and
+   * `webgpuWasmUrl`: where tanp_bg.wasm / tanp_webgpu_bg.wasm live, when not next to this file.
    */
-  static async load(modelUrl, { backend = "auto", wasmUrl } = {}) {
+  static async load(modelUrl, { backend = "auto", wasmUrl, webgpuWasmUrl } = {}) {
     const start = now();
     if (!BACKENDS.includes(backend)) {
       throw new Error(`unknown backend ${JSON.stringify(backend)}: expected "auto", "webgpu" or "cpu"`);
@@ -90,21 +108,22 @@ export class Recommender {
       throw new Error("modelUrl must be the URL of a model bundle directory");
     }
     const base = String(modelUrl).replace(/\/?$/, "/");
-    const [, manifest, catalog, weights] = await Promise.all([
-      initWasm(wasmUrl),
-      fetchBytes(base + "manifest.json"),
-      fetchBytes(base + "catalog.json"),
-      fetchBytes(base + "weights.safetensors"),
-    ]);
+    const urls = { cpu: wasmUrl, webgpu: webgpuWasmUrl };
+    const bundle = Promise.all(["manifest.json", "catalog.json", "weights.safetensors"].map((f) => fetchBytes(base + f)));
+    bundle.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
     let choice = await chooseBackend(backend);
+    const create = async (backend) => {
+      const [glue, [manifest, catalog, weights]] = await Promise.all([initWasm(backend, urls[backend]), bundle]);
+      return glue.Recommender.create(manifest, catalog, weights, backend);
+    };
     let inner;
     try {
-      inner = await WasmRecommender.create(manifest, catalog, weights, choice.backend);
+      inner = await create(choice.backend);
     } catch (e) {
       if (choice.backend !== "webgpu" || backend === "webgpu") throw e;
       // auto: a hardware adapter that burn could not use; say so and run on the CPU.
       choice = { backend: "cpu", reason: `CPU (wasm SIMD): WebGPU failed to start: ${e?.message ?? e}` };
-      inner = await WasmRecommender.create(manifest, catalog, weights, "cpu");
+      inner = await create("cpu");
     }
     return new Recommender(inner, choice.reason, now() - start);
   }

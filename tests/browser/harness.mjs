@@ -23,7 +23,7 @@ export const MODES = [
  * for the error tests, and serves it on a free loopback port.
  */
 export async function serveSite() {
-  for (const need of ["www/pkg/index.js", "www/pkg/tanp_bg.wasm", "www/model/manifest.json"]) {
+  for (const need of ["www/pkg/index.js", "www/pkg/tanp_bg.wasm", "www/pkg/tanp_webgpu_bg.wasm", "www/model/manifest.json"]) {
     if (!fs.existsSync(path.join(ROOT, need))) throw new Error(`${need} is missing: run scripts/build-web.sh`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tanp-site-"));

@@ -46,14 +46,17 @@ for (const mode of MODES) {
     before(async () => { browser = await launch(mode); });
     after(async () => { await browser?.close(); });
 
-    test("auto picks the CPU here and says why", async () => {
+    test("auto picks the CPU here, says why, and downloads only the CPU build", async () => {
       const page = await browser.newPage();
+      const wasm = [];
+      page.context().on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(new URL(r.url()).pathname); });
       await page.goto(site.url);
       await ready(page);
       assert.equal(await text(page, "backend"), "cpu");
       const reason = await page.evaluate(() => document.querySelector("tanp-recommender").shadowRoot
         .querySelector("[data-ref=reason]").textContent);
       assert.match(reason, mode.webgpu ? /software fallback/ : /WebGPU/);
+      assert.deepEqual(wasm, ["/pkg/tanp_bg.wasm"], "the WebGPU build is not fetched for the CPU path");
       await page.close();
     });
 
