@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::ModelConfig;
-use crate::data_types::CatalogItem;
+use crate::data_types::{CatalogItem, ProfileField};
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
 use crate::model::Tanp;
@@ -57,6 +57,9 @@ pub struct Manifest {
     /// Item ids a visitor starts rating from: well-known items of varied genres.
     #[serde(default)]
     pub starters: Vec<String>,
+    /// The user fields a visitor may fill in, with their values' names (empty: ids only).
+    #[serde(default)]
+    pub profile_fields: Vec<ProfileField>,
     pub files: BTreeMap<String, FileEntry>,
 }
 
@@ -148,6 +151,7 @@ impl Bundle {
                 provenance,
                 training_clusters,
                 starters: Vec::new(),
+                profile_fields: Vec::new(),
                 files,
             },
             catalog,
@@ -217,6 +221,27 @@ impl Bundle {
                 "{MANIFEST}: training task of user {} has {} cluster weights, expected k = {k}",
                 t.user,
                 t.clusters.len()
+            )));
+        }
+        let vocab = &manifest.config.user.field_vocab();
+        if !manifest.profile_fields.is_empty() && manifest.profile_fields.len() != vocab.len() {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: {} profile fields, expected one per user field ({})",
+                manifest.profile_fields.len(),
+                vocab.len()
+            )));
+        }
+        if let Some((f, v)) = manifest
+            .profile_fields
+            .iter()
+            .zip(vocab)
+            .find(|(f, v)| f.labels.len() + 1 != **v)
+        {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: profile field {} names {} values, expected {} (its vocabulary less \"unknown\")",
+                f.name,
+                f.labels.len(),
+                v - 1
             )));
         }
         Ok(Bundle {

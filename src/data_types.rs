@@ -12,6 +12,14 @@ pub struct CatalogItem {
     pub genres: Vec<String>,
 }
 
+/// A user field a visitor may choose to fill in (MovieLens demographics): `labels[i]` names value
+/// index `i + 1`; index 0 is "not given".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileField {
+    pub name: String,
+    pub labels: Vec<String>,
+}
+
 impl CatalogItem {
     /// An item of a dataset without titles (Last.FM artists, Gowalla venues): `"{kind} {id}"`.
     pub fn unnamed(kind: &str, id: impl std::fmt::Display) -> Self {

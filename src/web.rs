@@ -185,6 +185,7 @@ impl Recommender {
             "provenance": m.provenance,
             "items": self.inner.catalog.len(),
             "starters": m.starters,
+            "profile_fields": m.profile_fields,
         }))
     }
 

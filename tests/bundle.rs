@@ -188,6 +188,21 @@ fn corrupt_or_mismatched_bundles_are_rejected_with_a_reason() {
     assert!(rejected(&m, &c, w[..w.len() / 2].to_vec()).contains("truncated"));
     assert!(rejected(&m, &c[..10], w.clone()).contains(CATALOG));
 
+    // Profile field labels must name every value of the user field's vocabulary but "unknown".
+    let with_profile = |labels: serde_json::Value| {
+        let mut v: serde_json::Value = serde_json::from_slice(&m).unwrap();
+        v["profile_fields"] = serde_json::json!([{ "name": "unknown", "labels": labels }]);
+        serde_json::to_vec(&v).unwrap()
+    };
+    let fine =
+        Bundle::from_bytes(&with_profile(serde_json::json!(["yes"])), &c, w.clone()).unwrap();
+    assert_eq!(fine.manifest.profile_fields[0].labels, vec!["yes"]);
+    let err = rejected(&with_profile(serde_json::json!(["a", "b"])), &c, w.clone());
+    assert!(
+        err.contains("profile field unknown names 2 values, expected 1"),
+        "{err}"
+    );
+
     // Valid files whose weights belong to another model: checksums fit, shapes do not.
     let (data, _) = synthetic();
     let mut cfg = config(&data, DecoderKind::Film);

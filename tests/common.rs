@@ -116,6 +116,7 @@ pub fn synthetic() -> (Dataset, Episodes) {
             fields: vec![genre, id],
         },
         user_ids: (0..users).map(|u| u.to_string()).collect(),
+        profile_fields: Vec::new(),
         catalog: (0..ITEMS)
             .map(|i| CatalogItem {
                 id: format!("m{i}"),

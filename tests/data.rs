@@ -84,6 +84,34 @@ fn movielens_reads_side_information_with_melu_quirks() {
     // Users: gender F = 2, zip prefix of a long zip code.
     assert_eq!(data.users.fields[0].get(0), &[2]);
     assert_eq!(data.users.fields[3].get(0), &[1]);
+    // A visitor's choices are named by the MovieLens README's labels, index i + 1 = labels[i].
+    let labels: Vec<(&str, Vec<&str>)> = data
+        .profile_fields
+        .iter()
+        .map(|f| {
+            (
+                f.name.as_str(),
+                f.labels.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            ("gender", vec!["male", "female"]),
+            ("age", vec!["under 18", "18-24", "25-34"]),
+            (
+                "occupation",
+                vec!["other or not specified", "academic/educator", "artist"]
+            ),
+            ("zip", vec!["12345", "55117"]),
+        ]
+    );
+    assert_eq!(
+        data.profile_fields.len(),
+        data.users.fields.len(),
+        "one profile field per user field"
+    );
     // Ratings, with the duplicate (user, movie) pair kept once.
     assert_eq!(data.histories[0].len(), 2);
     assert_eq!(data.histories[1].len(), 2);

@@ -1,7 +1,8 @@
 // <tanp-recommender model="model/" backend="auto" top="10">: the TaNP demo widget.
 // A visitor rates a few items; the model (in a Web Worker) adapts to them with no gradient
 // step and shows the top-N with their uncertainty and the visitor's soft cluster assignment
-// beside sampled training tasks (the paper's Figure 4). Ratings persist in localStorage.
+// beside sampled training tasks (the paper's Figure 4). A visitor may also give demographics
+// (optional; the model handles "not given"). Ratings and demographics persist in localStorage.
 // Styling: --tanp-font, --tanp-fg, --tanp-bg, --tanp-muted, --tanp-accent, --tanp-border,
 // --tanp-radius, --tanp-heat-low, --tanp-heat-high.
 
@@ -41,9 +42,19 @@ button.text { background: none; border: 1px solid var(--border); border-radius: 
 .legend { display: flex; align-items: center; gap: .5em; margin-top: .5em; font-size: 12px; color: var(--muted); }
 .legend .ramp { flex: 1; height: 10px; border-radius: 2px; }
 .notice { color: #a61e4d; }
+details { margin-top: .75em; }
+summary { cursor: pointer; font-weight: 600; }
+.profile { display: grid; grid-template-columns: auto 1fr; gap: .35em .6em; align-items: center; margin-top: .5em; }
+.profile select, .profile input { font: inherit; padding: .25em .4em; border: 1px solid var(--border);
+  border-radius: var(--radius); min-width: 0; }
+.small { font-size: 12px; }
 `;
 
 const STORAGE_PREFIX = "tanp-recommender:ratings:v1:";
+const PROFILE_PREFIX = "tanp-recommender:profile:v1:";
+/** Fields with more values than this are typed (ZIP codes), the others are chosen from a list. */
+const MAX_CHOICES = 60;
+const FIELD_NAMES = { gender: "Gender", age: "Age", occupation: "Occupation", zip: "ZIP code" };
 let nextId = 0;
 
 function escapeHtml(s) {
@@ -76,6 +87,8 @@ export class TanpRecommender extends HTMLElement {
   #sequence = 0;
   #loaded = null;
   #notice = "";
+  #fields = []; // [{ name, labels }]: the user fields a visitor may fill in
+  #profile = []; // one value index per field, 0 = not given
 
   constructor() {
     super();
@@ -91,6 +104,12 @@ export class TanpRecommender extends HTMLElement {
           <h3>Rate movies</h3>
           <input type="search" data-testid="search" placeholder="Search the catalog…" aria-label="Search the catalog">
           <ul data-ref="candidates" aria-label="Movies to rate"></ul>
+          <details data-testid="profile" data-ref="profile" hidden>
+            <summary>About you (optional)</summary>
+            <p class="muted small">Not needed: the model was trained to work without it. If given, it is
+            used like a training user's demographics (Eq. 5) and stays in this browser.</p>
+            <div class="profile" data-ref="profileFields"></div>
+          </details>
         </section>
         <section>
           <h3>Your ratings <button class="text" data-ref="clear" type="button">Clear</button></h3>
@@ -112,7 +131,9 @@ export class TanpRecommender extends HTMLElement {
       search: this.#root.querySelector("[data-testid=search]"),
       reason: q("reason"), timing: q("timing"), candidates: q("candidates"), rated: q("rated"),
       recommendations: q("recommendations"), heatmap: q("heatmap"), clear: q("clear"),
+      profile: q("profile"), profileFields: q("profileFields"),
     };
+    this.$.profileFields.addEventListener("change", (e) => this.#onProfileInput(e.target));
     this.$.search.addEventListener("input", () => this.#renderCandidates());
     this.$.clear.addEventListener("click", () => this.clear());
     this.#root.addEventListener("click", (e) => this.#onClick(e));
@@ -149,8 +170,23 @@ export class TanpRecommender extends HTMLElement {
     return Number.isFinite(n) && n > 0 ? Math.min(n, 100) : 10;
   }
 
+  /** The visitor's demographics: { field name: value label } for the fields they gave. */
+  get profile() {
+    const out = {};
+    this.#fields.forEach((f, i) => { if (this.#profile[i]) out[f.name] = f.labels[this.#profile[i] - 1]; });
+    return out;
+  }
+
   get #storageKey() {
-    return STORAGE_PREFIX + new URL(this.getAttribute("model") ?? "model/", document.baseURI).href;
+    return STORAGE_PREFIX + this.#modelUrl;
+  }
+
+  get #profileKey() {
+    return PROFILE_PREFIX + this.#modelUrl;
+  }
+
+  get #modelUrl() {
+    return new URL(this.getAttribute("model") ?? "model/", document.baseURI).href;
   }
 
   #call(op, payload = {}) {
@@ -188,11 +224,14 @@ export class TanpRecommender extends HTMLElement {
         this.#starters = (info.info?.starters ?? []).filter((id) => this.#byId.has(id));
         this.#training = info.training;
         this.#k = info.k;
+        this.#fields = (info.info?.profile_fields ?? []).filter((f) => Array.isArray(f.labels));
         this.$.backend.textContent = info.backend;
         this.$.backend.dataset.backend = info.backend;
         this.$.reason.textContent = `(${info.reason})`;
         this.$.timing.textContent = `model ready in ${Math.round(info.loadMs)} ms`;
         this.#restore();
+        this.#restoreProfile();
+        this.#renderProfile();
         this.#renderCandidates();
         this.#renderRated();
         this.#renderHeatmap();
@@ -247,6 +286,98 @@ export class TanpRecommender extends HTMLElement {
     if (this.#notice) this.#save();
   }
 
+  /** Restores the saved demographics; anything that does not fit this model is dropped. */
+  #restoreProfile() {
+    this.#profile = this.#fields.map(() => 0);
+    let raw = null;
+    try {
+      raw = localStorage.getItem(this.#profileKey);
+    } catch {
+      return;
+    }
+    if (raw === null) return;
+    try {
+      const saved = JSON.parse(raw);
+      if (!saved || typeof saved !== "object" || Array.isArray(saved)) throw new Error("not an object");
+      let dropped = 0;
+      for (const [name, label] of Object.entries(saved)) {
+        const i = this.#fields.findIndex((f) => f.name === name);
+        const v = i < 0 ? -1 : this.#fields[i].labels.indexOf(label);
+        if (v >= 0) this.#profile[i] = v + 1;
+        else dropped++;
+      }
+      if (dropped) this.#addNotice("(Saved details that do not fit this model were discarded.)");
+    } catch {
+      this.#addNotice("(Saved details were unreadable and have been discarded.)");
+      this.#profile = this.#fields.map(() => 0);
+      this.#saveProfile();
+    }
+  }
+
+  #addNotice(text) {
+    this.#notice = this.#notice ? `${this.#notice} ${text}` : text;
+  }
+
+  #saveProfile() {
+    try {
+      if (this.#profile.some((v) => v)) localStorage.setItem(this.#profileKey, JSON.stringify(this.profile));
+      else localStorage.removeItem(this.#profileKey);
+    } catch {
+      // Storage full or disabled: the details still live in the page.
+    }
+  }
+
+  /** Sets the visitor's demographics ({ field: label }, null or {} for none) and updates. */
+  setProfile(values) {
+    const next = this.#fields.map(() => 0);
+    for (const [name, label] of Object.entries(values ?? {})) {
+      const i = this.#fields.findIndex((f) => f.name === name);
+      if (i < 0) throw new Error(`unknown profile field ${JSON.stringify(name)}: expected one of ${this.#fields.map((f) => f.name).join(", ")}`);
+      if (label === null || label === "") continue;
+      const v = this.#fields[i].labels.indexOf(String(label));
+      if (v < 0) throw new Error(`${name}: ${JSON.stringify(label)} is not one of the model's values`);
+      next[i] = v + 1;
+    }
+    this.#profile = next;
+    this.#saveProfile();
+    this.#renderProfile();
+    this.#update();
+  }
+
+  #onProfileInput(el) {
+    const i = Number(el.dataset.index);
+    const field = this.#fields[i];
+    if (!field) return;
+    let v = 0;
+    if (el.tagName === "SELECT") v = Number(el.value) || 0;
+    else {
+      const text = el.value.trim().slice(0, 5);
+      v = text ? field.labels.indexOf(text) + 1 : 0;
+      el.setCustomValidity(text && !v ? "not among the model's ZIP codes: ignored" : "");
+      el.title = text && !v ? "Not among the ZIP codes of the training data: ignored." : "";
+    }
+    this.#profile[i] = v;
+    this.#saveProfile();
+    this.#update();
+  }
+
+  #renderProfile() {
+    this.$.profile.hidden = !this.#fields.length;
+    this.$.profileFields.innerHTML = this.#fields.map((f, i) => {
+      const name = FIELD_NAMES[f.name] ?? f.name;
+      const id = `tanp-profile-${i}`;
+      const current = this.#profile[i] ?? 0;
+      const control = f.labels.length > MAX_CHOICES
+        ? `<input id="${id}" data-testid="profile-field" data-field="${escapeHtml(f.name)}" data-index="${i}"
+            inputmode="numeric" maxlength="10" placeholder="not given" value="${current ? escapeHtml(f.labels[current - 1]) : ""}">`
+        : `<select id="${id}" data-testid="profile-field" data-field="${escapeHtml(f.name)}" data-index="${i}">
+            <option value="0">not given</option>${f.labels.map((l, j) =>
+              `<option value="${j + 1}"${current === j + 1 ? " selected" : ""}>${escapeHtml(l)}</option>`).join("")}</select>`;
+      return `<label for="${id}">${escapeHtml(name)}</label>${control}`;
+    }).join("");
+    if (this.#profile.some((v) => v)) this.$.profile.open = true;
+  }
+
   #save() {
     try {
       localStorage.setItem(this.#storageKey, JSON.stringify(this.ratings));
@@ -293,7 +424,10 @@ export class TanpRecommender extends HTMLElement {
     this.#setStatus(`Adapting to ${this.#ratings.size} rating(s)…`);
     try {
       const result = await this.#call("recommend", {
-        request: { ratings: this.ratings, top: this.top, exclude_rated: true },
+        request: {
+          ratings: this.ratings, top: this.top, exclude_rated: true,
+          ...(this.#profile.some((v) => v) ? { profile: this.#profile } : {}),
+        },
       });
       if (sequence !== this.#sequence) return; // a newer rating is on its way
       this.#result = result;
@@ -303,7 +437,7 @@ export class TanpRecommender extends HTMLElement {
       this.#renderHeatmap();
       this.#setStatus(`Recommendations for your ${this.#ratings.size} rating(s).`);
       this.dispatchEvent(new CustomEvent("tanp-recommendations", {
-        detail: { ...result, ratings: this.ratings, backend: this.$.backend.textContent },
+        detail: { ...result, ratings: this.ratings, profile: this.profile, backend: this.$.backend.textContent },
         bubbles: true, composed: true,
       }));
     } catch (e) {

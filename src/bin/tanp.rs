@@ -205,6 +205,10 @@ struct RecommendArgs {
     /// Include the rated items in the ranking.
     #[arg(long)]
     include_rated: bool,
+    /// The user's side information: one value index per user field, comma separated, 0 = not
+    /// given (the indices of the bundle's `profile_fields` labels plus one). Default: all unknown.
+    #[arg(long, value_delimiter = ',')]
+    profile: Option<Vec<u32>>,
     #[arg(long)]
     json: bool,
 }
@@ -561,8 +565,12 @@ fn parse_ratings(text: &str) -> Result<Vec<(String, f64)>> {
 fn cmd_recommend(args: RecommendArgs) -> Result<()> {
     let recommender = load_recommender(&args.model, &args.data_dir)?;
     let support = parse_ratings(&args.ratings)?;
-    let rec: Recommendation =
-        block_on(recommender.recommend(&support, None, args.top, !args.include_rated))?;
+    let rec: Recommendation = block_on(recommender.recommend(
+        &support,
+        args.profile.as_deref(),
+        args.top,
+        !args.include_rated,
+    ))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rec).expect("json"));
     } else {
@@ -707,6 +715,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     )?;
     let mut bundle = bundle;
     bundle.manifest.starters = starters(&data, &episodes.train, 24);
+    bundle.manifest.profile_fields = data.profile_fields.clone();
     bundle.write(&args.out)?;
     for (name, bytes) in bundle.files()? {
         println!("{}/{name}: {} bytes", args.out.display(), bytes.len());

@@ -133,6 +133,7 @@ pub fn from_lists(
             .iter()
             .map(|v| CatalogItem::unnamed("venue", v))
             .collect(),
+        profile_fields: Vec::new(),
         histories,
         episodes: None,
         identity,

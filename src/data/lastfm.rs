@@ -166,6 +166,7 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         catalog: (0..items)
             .map(|i| CatalogItem::unnamed("artist", i))
             .collect(),
+        profile_fields: Vec::new(),
         histories,
         episodes: Some(episodes),
         identity: serde_json::json!({

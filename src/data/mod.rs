@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{Interaction, Task};
 use crate::config::Feedback;
-pub use crate::data_types::CatalogItem;
+pub use crate::data_types::{CatalogItem, ProfileField};
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
 
@@ -27,6 +27,9 @@ pub struct Dataset {
     /// The dataset's own id of each user.
     pub user_ids: Vec<String>,
     pub catalog: Vec<CatalogItem>,
+    /// Names of the user fields' values, for a visitor who chooses to give them (empty when the
+    /// user features are plain ids).
+    pub profile_fields: Vec<ProfileField>,
     /// Every user's interactions, in file order.
     pub histories: Vec<Vec<Interaction>>,
     /// Fixed task episodes, when the dataset ships them (TaNP's own Last.FM episodes).

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{CatalogItem, Dataset, file_identity, lines, parse_field, read_text, split_exact};
+use super::{
+    CatalogItem, Dataset, ProfileField, file_identity, lines, parse_field, read_text, split_exact,
+};
 use crate::batch::Interaction;
 use crate::config::Feedback;
 use crate::error::{Result, TanpError};
@@ -18,6 +20,8 @@ use crate::features::{FeatureTable, Field};
 /// A vocabulary list (`m_*.txt`): value -> index, with 0 kept for "unknown".
 struct Vocab {
     index: HashMap<String, u32>,
+    /// The values in list order: value index `i + 1` is `values[i]`.
+    values: Vec<String>,
     len: usize,
 }
 
@@ -31,11 +35,11 @@ impl Vocab {
     fn from_values(values: Vec<String>) -> Result<Self> {
         let len = values.len() + 1;
         let index = values
-            .into_iter()
+            .iter()
             .enumerate()
-            .map(|(i, v)| (v, i as u32 + 1))
+            .map(|(i, v)| (v.clone(), i as u32 + 1))
             .collect();
-        Ok(Vocab { index, len })
+        Ok(Vocab { index, values, len })
     }
 
     fn lookup(&self, file: &Path, line: usize, what: &str, value: &str) -> Result<u32> {
@@ -51,6 +55,50 @@ impl Vocab {
             )
         })
     }
+}
+
+/// The MovieLens-1M README's names for the coded user values (age groups, occupations).
+fn user_label(field: &str, value: &str) -> String {
+    const OCCUPATIONS: [&str; 21] = [
+        "other or not specified",
+        "academic/educator",
+        "artist",
+        "clerical/admin",
+        "college/grad student",
+        "customer service",
+        "doctor/health care",
+        "executive/managerial",
+        "farmer",
+        "homemaker",
+        "K-12 student",
+        "lawyer",
+        "programmer",
+        "retired",
+        "sales/marketing",
+        "scientist",
+        "self-employed",
+        "technician/engineer",
+        "tradesman/craftsman",
+        "unemployed",
+        "writer",
+    ];
+    let named = match (field, value) {
+        ("gender", "M") => Some("male"),
+        ("gender", "F") => Some("female"),
+        ("age", "1") => Some("under 18"),
+        ("age", "18") => Some("18-24"),
+        ("age", "25") => Some("25-34"),
+        ("age", "35") => Some("35-44"),
+        ("age", "45") => Some("45-49"),
+        ("age", "50") => Some("50-55"),
+        ("age", "56") => Some("56+"),
+        ("occupation", v) => v
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| OCCUPATIONS.get(i).copied()),
+        _ => None,
+    };
+    named.map_or_else(|| value.to_string(), str::to_string)
 }
 
 /// MeLU's value normalisation: `N/A` is the `nan` token.
@@ -278,6 +326,18 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         "dataset": "ml-1m",
         "files": [file_identity(&rpath)?, file_identity(&path)?, file_identity(&upath)?],
     });
+    let profile_fields = [
+        ("gender", &gender),
+        ("age", &age),
+        ("occupation", &occupation),
+        ("zip", &zipcode),
+    ]
+    .into_iter()
+    .map(|(name, vocab)| ProfileField {
+        name: name.into(),
+        labels: vocab.values.iter().map(|v| user_label(name, v)).collect(),
+    })
+    .collect();
     Ok(Dataset {
         name: "ml-1m".into(),
         feedback: Feedback::Explicit,
@@ -289,6 +349,7 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         },
         user_ids,
         catalog,
+        profile_fields,
         histories,
         episodes: None,
         identity,

@@ -76,8 +76,9 @@ export async function launch(mode) {
 }
 
 /** `tanp recommend` on the shipped bundle: the native reference for parity. */
-export function nativeRecommend(ratings, top = 10) {
+export function nativeRecommend(ratings, top = 10, profile = null) {
   const arg = ratings.map((r) => `${r.item}:${r.rating}`).join(",");
-  const out = execFileSync(TANP, ["recommend", "--model", path.join(ROOT, "www/model"), "--ratings", arg, "--top", String(top), "--json"], { encoding: "utf8" });
+  const extra = profile ? ["--profile", profile.join(",")] : [];
+  const out = execFileSync(TANP, ["recommend", "--model", path.join(ROOT, "www/model"), "--ratings", arg, "--top", String(top), "--json", ...extra], { encoding: "utf8" });
   return JSON.parse(out);
 }

@@ -151,6 +151,76 @@ for (const mode of MODES) {
       await context.close();
     });
 
+    test("optional demographics: chosen in the UI, used like native --profile, kept across reloads", async () => {
+      const page = await browser.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(site.url);
+      await ready(page);
+      await page.evaluate(() => document.querySelector("tanp-recommender").addEventListener("tanp-recommendations",
+        (e) => { window.lastResult = e.detail; }));
+      const fields = manifest.profile_fields;
+      assert.deepEqual(fields.map((f) => f.name), ["gender", "age", "occupation", "zip"]);
+      assert.equal(await page.locator("[data-testid=profile]").isVisible(), true);
+      assert.equal(await page.locator("[data-testid=profile-field]").count(), 4);
+
+      const candidates = page.locator("[data-testid=candidate]");
+      const ratings = [];
+      for (const [i, stars] of [[0, 5], [3, 2], [6, 4]]) {
+        ratings.push({ item: await candidates.nth(i).getAttribute("data-item-id"), rating: stars });
+        await candidates.nth(i).locator(`[data-stars="${stars}"]`).click();
+      }
+      const plain = await recommendations(page, 3);
+      await page.waitForFunction(() => window.lastResult?.ratings.length === 3);
+      assert.deepEqual(await page.evaluate(() => window.lastResult.profile), {});
+
+      // Nothing is given until the visitor chooses: then every field counts.
+      const chosen = { gender: "female", age: "25-34", occupation: "programmer", zip: fields[3].labels[0] };
+      await page.locator("[data-testid=profile] summary").click();
+      for (const name of ["gender", "age", "occupation"]) {
+        await page.locator(`[data-testid=profile-field][data-field=${name}]`).selectOption({ label: chosen[name] });
+      }
+      const zip = page.locator("[data-testid=profile-field][data-field=zip]");
+      await zip.fill(chosen.zip);
+      await zip.dispatchEvent("change");
+      await page.waitForFunction((n) => Object.keys(window.lastResult?.profile ?? {}).length === n, 4);
+      assert.deepEqual(await page.evaluate(() => window.lastResult.profile), chosen);
+      const withProfile = await recommendations(page, 3);
+      const index = fields.map((f) => f.labels.indexOf(chosen[f.name]) + 1);
+      assert.ok(index.every((v) => v > 0));
+      const native = nativeRecommend(ratings, 10, index);
+      for (let i = 0; i < 10; i++) {
+        assert.ok(Math.abs(withProfile[i].score - native.items[i].score) < 1e-4, `rank ${i}: ${withProfile[i].score} vs ${native.items[i].score}`);
+      }
+      const nativePlain = nativeRecommend(ratings, 10);
+      assert.ok(Math.abs(plain[0].score - nativePlain.items[0].score) < 1e-4);
+      assert.ok(native.items.some((it, i) => Math.abs(it.score - nativePlain.items[i].score) > 1e-6),
+        "the demographics change the adaptation");
+
+      // Kept across a reload, in the controls and in the request.
+      await page.reload();
+      await ready(page);
+      assert.equal(await page.locator("[data-testid=profile-field][data-field=age] option:checked").textContent(), "25-34");
+      assert.equal(await page.locator("[data-testid=profile-field][data-field=zip]").inputValue(), chosen.zip);
+      const again = await recommendations(page, 3);
+      assert.ok(Math.abs(again[0].score - withProfile[0].score) < 1e-6);
+
+      // Unreadable saved details are discarded with a notice; "not given" everywhere removes them.
+      await page.evaluate(() => {
+        for (const key of Object.keys(localStorage)) {
+          if (key.startsWith("tanp-recommender:profile:")) localStorage.setItem(key, "[1, 2");
+        }
+      });
+      await page.reload();
+      await ready(page);
+      assert.match(await text(page, "status"), /Saved details were unreadable/);
+      assert.equal(await page.locator("[data-testid=profile-field][data-field=gender]").inputValue(), "0");
+      assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(":profile:")).length), 0);
+      await page.evaluate(() => localStorage.clear());
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+
     test("search finds a title and the embed page works", async () => {
       const page = await browser.newPage();
       await page.goto(`${site.url}embed.html`);
