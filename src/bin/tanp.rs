@@ -401,6 +401,8 @@ fn print_table(m: &Metrics) {
 
 fn cmd_train(args: TrainArgs) -> Result<()> {
     let started = Instant::now();
+    // The code that runs is the code at the start: later edits to the tree do not change it.
+    let commit = git_commit();
     let (data, episodes) = load_data(&args.data)?;
     let config = model_config(&args, &data);
     let official = args.sizes == Sizes::Official;
@@ -445,7 +447,7 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     if let Some(path) = &args.results {
         let result = json!({
             "command": command.join(" "),
-            "commit": git_commit(),
+            "commit": commit,
             "seed": args.seed,
             "split_seed": args.data.split_seed,
             "dataset": data.identity,
