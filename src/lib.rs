@@ -20,6 +20,8 @@ pub mod web;
 
 pub use error::{Result, TanpError};
 #[cfg(feature = "native")]
+pub mod baselines;
+#[cfg(feature = "native")]
 pub mod eval;
 #[cfg(feature = "native")]
 pub mod train;

@@ -45,6 +45,45 @@ enum Command {
     Serve(ServeArgs),
     /// Time `recommend` natively: the median of repeated calls over the whole catalog.
     Bench(BenchArgs),
+    /// Evaluate a baseline on the same test tasks: popularity, or MeLU (first-order MAML).
+    Baseline(BaselineArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+enum BaselineMethod {
+    /// Items ranked by their number of positive training interactions (the same for everyone).
+    Popularity,
+    /// MeLU (Lee et al., KDD 2019) on TaNP's embeddings, trained by first-order MAML.
+    Melu,
+}
+
+#[derive(Args)]
+struct BaselineArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[arg(long, value_enum)]
+    method: BaselineMethod,
+    /// Embedding sizes, as for `train` (MeLU only).
+    #[arg(long, value_enum, default_value = "paper")]
+    sizes: Sizes,
+    #[arg(long, default_value_t = 40)]
+    epochs: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// MeLU's local (per-task) gradient steps on the support set and their step size.
+    #[arg(long, default_value_t = 1)]
+    local_steps: usize,
+    #[arg(long, default_value_t = 5e-3)]
+    local_lr: f64,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
+    #[arg(long)]
+    results: Option<PathBuf>,
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -268,7 +307,25 @@ fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
 }
 
 fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
-    let official = args.sizes == Sizes::Official;
+    let mut c = sized_config(data, args.sizes);
+    c.fidelity = match args.fidelity {
+        FidelityArg::Paper => Fidelity::Paper,
+        FidelityArg::OfficialCode => Fidelity::OfficialCode,
+    };
+    c.decoder = match args.decoder {
+        DecoderArg::Plain => DecoderKind::Plain,
+        DecoderArg::Film => DecoderKind::Film,
+        DecoderArg::GatingFilm => DecoderKind::GatingFilm,
+    };
+    c.k = args.k.unwrap_or(c.k);
+    c.lambda = args.lambda.unwrap_or(c.lambda);
+    c.alpha = args.alpha;
+    c
+}
+
+/// The paper's model for `data` with the paper's or the official code's layer sizes.
+fn sized_config(data: &Dataset, sizes: Sizes) -> ModelConfig {
+    let official = sizes == Sizes::Official;
     let (id_hidden, id_dim) = if official { (32, 16) } else { (32, 32) };
     let spec = |table: &tanp::features::FeatureTable| {
         if table.fields.len() == 1 {
@@ -295,18 +352,6 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
         c.decoder_hidden = vec![32, 32, 16];
         c.lambda = 1.0;
     }
-    c.fidelity = match args.fidelity {
-        FidelityArg::Paper => Fidelity::Paper,
-        FidelityArg::OfficialCode => Fidelity::OfficialCode,
-    };
-    c.decoder = match args.decoder {
-        DecoderArg::Plain => DecoderKind::Plain,
-        DecoderArg::Film => DecoderKind::Film,
-        DecoderArg::GatingFilm => DecoderKind::GatingFilm,
-    };
-    c.k = args.k.unwrap_or(c.k);
-    c.lambda = args.lambda.unwrap_or(c.lambda);
-    c.alpha = args.alpha;
     c
 }
 
@@ -445,21 +490,128 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
     print_table(&metrics);
     if let Some(path) = &args.results {
+        let result = RunResult {
+            command: &command,
+            commit,
+            seed: args.seed,
+            data: &args.data,
+            dataset: &data,
+            episodes: &episodes,
+            model: json!(config),
+            train: json!(tc),
+            best_epoch: state.best_epoch,
+            metrics: &metrics,
+            seconds: (train_seconds, eval_seconds),
+        };
+        result.write(path)?;
+    }
+    Ok(())
+}
+
+/// One results/ JSON file: what ran (command, commit, seed, data), how well, how long.
+struct RunResult<'a> {
+    command: &'a [String],
+    commit: Option<String>,
+    seed: u64,
+    data: &'a DataArgs,
+    dataset: &'a Dataset,
+    episodes: &'a Episodes,
+    model: serde_json::Value,
+    train: serde_json::Value,
+    best_epoch: Option<usize>,
+    metrics: &'a Metrics,
+    seconds: (f64, f64),
+}
+
+impl RunResult<'_> {
+    fn write(&self, path: &Path) -> Result<()> {
+        let e = self.episodes;
         let result = json!({
-            "command": command.join(" "),
-            "commit": commit,
-            "seed": args.seed,
-            "split_seed": args.data.split_seed,
-            "dataset": data.identity,
-            "tasks": {"train": episodes.train.len(), "valid": episodes.valid.len(), "test": episodes.test.len()},
-            "model": config,
-            "train": tc,
-            "best_epoch": state.best_epoch,
-            "metrics": metrics_json(&metrics),
-            "wall_seconds": {"train": train_seconds, "eval": eval_seconds},
+            "command": self.command.join(" "),
+            "commit": self.commit,
+            "seed": self.seed,
+            "split_seed": self.data.split_seed,
+            "dataset": self.dataset.identity,
+            "tasks": {"train": e.train.len(), "valid": e.valid.len(), "test": e.test.len()},
+            "model": self.model,
+            "train": self.train,
+            "best_epoch": self.best_epoch,
+            "metrics": metrics_json(self.metrics),
+            "wall_seconds": {"train": self.seconds.0, "eval": self.seconds.1},
             "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
         });
-        write_file(path, &serde_json::to_string_pretty(&result).expect("json"))?;
+        write_file(path, &serde_json::to_string_pretty(&result).expect("json"))
+    }
+}
+
+fn cmd_baseline(args: BaselineArgs) -> Result<()> {
+    let started = Instant::now();
+    let commit = git_commit();
+    let command: Vec<String> = std::env::args().collect();
+    let (data, episodes) = load_data(&args.data)?;
+    let (model, train, best_epoch, rankings, train_seconds) = match args.method {
+        BaselineMethod::Popularity => {
+            let rankings = tanp::baselines::popularity(&data, &episodes, &episodes.test);
+            let model = json!({"method": "popularity", "score": "positive training interactions (rating >= 4 / label 1), ties by interactions"});
+            (model, json!(null), None, rankings, 0.0)
+        }
+        BaselineMethod::Melu => {
+            // TaNP's embeddings, and a decision network as wide as TaNP's decoder.
+            let embeddings = sized_config(&data, args.sizes);
+            let config = tanp::baselines::MeluConfig {
+                hidden: embeddings.decoder_hidden.clone(),
+                local_steps: args.local_steps,
+                local_lr: args.local_lr,
+                epochs: args.epochs,
+                batch_size: args.batch_size,
+                lr: args.lr,
+                seed: args.seed,
+                n_s: args.data.n_s,
+            };
+            let run =
+                tanp::baselines::train_melu(&data, &episodes, &embeddings, &config, args.quiet)?;
+            let train_seconds = started.elapsed().as_secs_f64();
+            let rankings = tanp::baselines::melu_rankings(
+                &run.model,
+                &config,
+                &data,
+                &episodes.test,
+                &run.device,
+            );
+            let model = json!({
+                "method": "melu",
+                "training": "first-order MAML: local SGD on the decision layers, global Adam",
+                "user": embeddings.user,
+                "item": embeddings.item,
+                "hidden": config.hidden,
+            });
+            (
+                model,
+                json!(config),
+                Some(run.best_epoch),
+                rankings,
+                train_seconds,
+            )
+        }
+    };
+    let metrics = Metrics::from_rankings(&rankings, data.feedback);
+    let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
+    print_table(&metrics);
+    if let Some(path) = &args.results {
+        RunResult {
+            command: &command,
+            commit,
+            seed: args.seed,
+            data: &args.data,
+            dataset: &data,
+            episodes: &episodes,
+            model,
+            train,
+            best_epoch,
+            metrics: &metrics,
+            seconds: (train_seconds, eval_seconds),
+        }
+        .write(path)?;
     }
     Ok(())
 }
@@ -732,6 +884,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd_eval(a),
         Command::Recommend(a) => cmd_recommend(a),
         Command::Export(a) => cmd_export(a),
+        Command::Baseline(a) => cmd_baseline(a),
         Command::Serve(a) => tanp::serve::serve(&a.dir, a.port),
         Command::Bench(a) => cmd_bench(a),
     };
