@@ -43,6 +43,35 @@ pub struct Recommendation {
     pub clusters: Vec<f32>,
 }
 
+/// FiLM's scale and shift of one decoder layer (Eq. 15, gated as in Eq. 16).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerModulation {
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+}
+
+/// Every intermediate of the paper's Figure 2 for one new user's task: what the page's live
+/// walk-through draws. Vectors are of the model's sizes; empty where the variant has no such
+/// part (w/o tm has no task identity nor modulations).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The rated items, in the order of `encodings`.
+    pub support: Vec<String>,
+    /// r_j = h_theta([u | v_j | y_j]) of every support point (Eq. 7).
+    pub encodings: Vec<Vec<f32>>,
+    /// The prior q(z | S) = N(mu, sigma^2) (Eq. 8-9).
+    pub mu: Vec<f32>,
+    pub sigma: Vec<f32>,
+    /// t_i, the temporary task embedding (Eq. 10).
+    pub task: Vec<f32>,
+    /// c_i, the soft cluster assignment (Eq. 11).
+    pub clusters: Vec<f32>,
+    /// o_i, the final task embedding (Eq. 12).
+    pub task_embedding: Vec<f32>,
+    /// gamma and beta of each decoder hidden layer (Eq. 15/16).
+    pub film: Vec<LayerModulation>,
+}
+
 /// A trained model with its catalog, ready to score the whole catalog for new users. What does
 /// not depend on the user (every item's embedding v_j and its part of the decoder's first
 /// layer) is computed once here.
@@ -187,20 +216,27 @@ impl Recommender {
         support: &[(u32, f32)],
         profile: Option<&[u32]>,
     ) -> Result<(Tensor<2>, Adapted)> {
-        let n = support.len();
         let u = self.model.embed_users(&self.user_input(profile)?);
+        let xy = self.support_points(u.clone(), support);
+        let adapted = self
+            .model
+            .adapt(xy, Tensor::ones([1, support.len()], &self.device));
+        Ok((u, adapted))
+    }
+
+    /// `[u | v_j | y_j]` of every support point, `[1, n, x_dim + 1]`.
+    fn support_points(&self, u: Tensor<2>, support: &[(u32, f32)]) -> Tensor<3> {
+        let n = support.len();
         let idx: Vec<i64> = support.iter().map(|s| s.0 as i64).collect();
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), &self.device);
         let v = self.v_all.clone().select(0, idx);
         let [_, dv] = v.dims();
-        let x = Tanp::join(u.clone(), v.reshape([1, n, dv]));
+        let x = Tanp::join(u, v.reshape([1, n, dv]));
         let y = Tensor::<2>::from_data(
             TensorData::new(support.iter().map(|s| s.1).collect::<Vec<_>>(), [1, n]),
             &self.device,
         );
-        let xy = Tanp::with_labels(x, y);
-        let adapted = self.model.adapt(xy, Tensor::ones([1, n], &self.device));
-        Ok((u, adapted))
+        Tanp::with_labels(x, y)
     }
 
     /// Decoder scores `[S, rows]` for `S` values of z (`[S, z_dim]`), FiLM parameters for one
@@ -287,6 +323,46 @@ impl Recommender {
             None => Vec::new(),
         };
         Ok(Recommendation { items, clusters })
+    }
+
+    /// Every intermediate of Figure 2 for a new user's support set (see [`Explanation`]).
+    pub async fn explain(
+        &self,
+        support: &[(String, f64)],
+        profile: Option<&[u32]>,
+    ) -> Result<Explanation> {
+        let checked = self.validate_support(support)?;
+        let (u, adapted) = self.adapt(&checked, profile)?;
+        let r = self
+            .model
+            .encoder
+            .encode_points(self.support_points(u, &checked));
+        let [_, _, r_dim] = r.dims();
+        let encodings = read(r).await?.chunks(r_dim).map(<[f32]>::to_vec).collect();
+        let (task, clusters, task_embedding) = match adapted.identity {
+            Some(i) => (read(i.t).await?, read(i.c).await?, read(i.o).await?),
+            None => Default::default(),
+        };
+        let mut film = Vec::with_capacity(adapted.film.len());
+        for p in adapted.film {
+            film.push(LayerModulation {
+                gamma: read(p.gamma).await?,
+                beta: read(p.beta).await?,
+            });
+        }
+        Ok(Explanation {
+            support: checked
+                .iter()
+                .map(|s| self.catalog[s.0 as usize].id.clone())
+                .collect(),
+            encodings,
+            mu: read(adapted.prior.mu).await?,
+            sigma: read(adapted.prior.sigma).await?,
+            task,
+            clusters,
+            task_embedding,
+            film,
+        })
     }
 
     /// The soft cluster assignment c_i (Eq. 11) of a task given by catalog indices and ratings,

@@ -49,7 +49,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
 }
 
 /// An item id as JS gives it: a string or a number.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(untagged)]
 enum ItemId {
     Text(String),
@@ -194,11 +194,7 @@ impl Recommender {
     pub fn recommend(&self, request: JsValue) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let request: RequestIn = serde_wasm_bindgen::from_value(request).map_err(|e| {
-                JsError::new(&format!(
-                    "invalid request: {e}; expected {{ ratings: [{{ item, rating }}], top, exclude_rated }}"
-                ))
-            })?;
+            let request = RequestIn::parse(request)?;
             let items = inner.catalog.len();
             if request.top == 0 || request.top > items {
                 return Err(JsError::new(&format!(
@@ -207,11 +203,7 @@ impl Recommender {
                 ))
                 .into());
             }
-            let support: Vec<(String, f64)> = request
-                .ratings
-                .into_iter()
-                .map(|r| (r.item.into_string(), r.rating))
-                .collect();
+            let support = request.support();
             let rec = inner
                 .recommend(
                     &support,
@@ -223,5 +215,36 @@ impl Recommender {
                 .map_err(js_error)?;
             Ok(to_js(&rec)?)
         })
+    }
+
+    /// `{ ratings, profile? }` → Promise of every intermediate of the paper's Figure 2:
+    /// `{ support, encodings, mu, sigma, task, clusters, task_embedding, film: [{ gamma, beta }] }`.
+    pub fn explain(&self, request: JsValue) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let request = RequestIn::parse(request)?;
+            let explanation = inner
+                .explain(&request.support(), request.profile.as_deref())
+                .await
+                .map_err(js_error)?;
+            Ok(to_js(&explanation)?)
+        })
+    }
+}
+
+impl RequestIn {
+    fn parse(request: JsValue) -> Result<Self, JsError> {
+        serde_wasm_bindgen::from_value(request).map_err(|e| {
+            JsError::new(&format!(
+                "invalid request: {e}; expected {{ ratings: [{{ item, rating }}], top, exclude_rated }}"
+            ))
+        })
+    }
+
+    fn support(&self) -> Vec<(String, f64)> {
+        self.ratings
+            .iter()
+            .map(|r| (r.item.clone().into_string(), r.rating))
+            .collect()
     }
 }

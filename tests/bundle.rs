@@ -240,3 +240,42 @@ fn corrupt_or_mismatched_bundles_are_rejected_with_a_reason() {
         .expect("lengths differ");
     assert!(err.to_string().contains("catalog has"), "{err}");
 }
+
+/// The live Figure 2 walk-through: every intermediate has the model's sizes and agrees with
+/// what `recommend` uses.
+#[test]
+fn explanation_matches_the_recommendation_and_the_model_sizes() {
+    let _guard = seeded();
+    for decoder in [
+        DecoderKind::Plain,
+        DecoderKind::Film,
+        DecoderKind::GatingFilm,
+    ] {
+        let b = bundle(decoder);
+        let cfg = b.manifest.config.clone();
+        let rec = b.recommender(&Device::flex()).unwrap();
+        let e = block_on(rec.explain(&support(), None)).unwrap();
+        let r = block_on(rec.recommend(&support(), None, 3, true)).unwrap();
+        assert_eq!(e.support, vec!["m0", "m3", "m1", "m7", "m9"]);
+        assert_eq!(e.encodings.len(), 5);
+        assert!(e.encodings.iter().all(|r| r.len() == cfg.r_dim));
+        assert_eq!((e.mu.len(), e.sigma.len()), (cfg.z_dim, cfg.z_dim));
+        assert!(e.sigma.iter().all(|s| *s > 0.0 && s.is_finite()));
+        assert_eq!(e.clusters, r.clusters);
+        if decoder == DecoderKind::Plain {
+            assert!(e.task.is_empty() && e.clusters.is_empty() && e.film.is_empty());
+        } else {
+            assert_eq!(
+                (e.task.len(), e.task_embedding.len()),
+                (cfg.t_dim, cfg.t_dim)
+            );
+            assert!((e.clusters.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+            assert_eq!(e.film.len(), cfg.decoder_hidden.len());
+            for (layer, width) in e.film.iter().zip(&cfg.decoder_hidden) {
+                assert_eq!((layer.gamma.len(), layer.beta.len()), (*width, *width));
+            }
+        }
+        // Bad input is rejected as by recommend.
+        assert!(block_on(rec.explain(&[], None)).is_err());
+    }
+}

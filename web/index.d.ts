@@ -63,6 +63,25 @@ export declare function wasmMemoryBytes(): number;
 /** Instantiates the wasm build for one backend once (Recommender.load calls it). */
 export declare function initWasm(backend?: Backend, wasmUrl?: string | URL): Promise<unknown>;
 
+/** The paper's Figure 2 for one task; arrays are empty where the variant has no such part. */
+export interface Explanation {
+  /** The rated item ids, in the order of `encodings`. */
+  support: string[];
+  /** r_j = h_theta([u | v_j | y_j]) of each support point (Eq. 7). */
+  encodings: number[][];
+  /** The prior q(z | S) = N(mu, sigma^2) (Eq. 8-9). */
+  mu: number[];
+  sigma: number[];
+  /** t_i, the temporary task embedding (Eq. 10). */
+  task: number[];
+  /** c_i, the soft cluster assignment (Eq. 11). */
+  clusters: number[];
+  /** o_i, the final task embedding (Eq. 12). */
+  task_embedding: number[];
+  /** FiLM scale and shift of each decoder hidden layer (Eq. 15/16). */
+  film: { gamma: number[]; beta: number[] }[];
+}
+
 export declare class Recommender {
   private constructor();
   /** Loads a model bundle directory (manifest.json, catalog.json, weights.safetensors). */
@@ -79,5 +98,7 @@ export declare class Recommender {
   info(): Record<string, unknown>;
   /** Rejects with a readable Error on bad input (unknown item, rating out of range, ...). */
   recommend(request: RecommendRequest): Promise<Recommendation>;
+  /** Every intermediate of the paper's Figure 2 for these ratings. */
+  explain(request: { ratings: Rating[]; profile?: number[] }): Promise<Explanation>;
   free(): void;
 }

@@ -168,6 +168,18 @@ export class Recommender {
     return result;
   }
 
+  /**
+   * Every intermediate of the paper's Figure 2 for these ratings: { support, encodings (r_j,
+   * Eq. 7), mu, sigma (Eq. 8-9), task (t_i, Eq. 10), clusters (c_i, Eq. 11), task_embedding
+   * (o_i, Eq. 12), film: [{ gamma, beta }] per decoder layer (Eq. 15/16) }.
+   */
+  async explain({ ratings, profile } = {}) {
+    if (!Array.isArray(ratings)) throw new Error("invalid request: ratings must be an array of { item, rating }");
+    const request = { ratings };
+    if (profile !== undefined) request.profile = profile;
+    return this.#inner.explain(request);
+  }
+
   /** Frees the wasm memory held by the model. */
   free() {
     this.#inner.free();

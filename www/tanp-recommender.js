@@ -386,6 +386,18 @@ export class TanpRecommender extends HTMLElement {
     }
   }
 
+  /**
+   * Every intermediate of the paper's Figure 2 for the current ratings (and demographics, if
+   * given): see Recommender.explain. Resolves to null while nothing is rated.
+   */
+  async explain() {
+    await this.ready;
+    if (!this.#ratings.size) return null;
+    return this.#call("explain", {
+      request: { ratings: this.ratings, ...(this.#profile.some((v) => v) ? { profile: this.#profile } : {}) },
+    });
+  }
+
   /** Rates an item (1-5) and updates the recommendations. */
   rate(item, rating) {
     if (!this.#byId.has(item)) throw new Error(`unknown item id ${item}`);

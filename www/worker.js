@@ -1,5 +1,5 @@
 // The Web Worker that hosts the wasm model, so the page never freezes while it computes.
-// Messages: { id, op: "load", modelUrl, backend } and { id, op: "recommend", request };
+// Messages: { id, op: "load", modelUrl, backend }, { id, op: "recommend" | "explain", request };
 // replies: { id, ok: true, result } or { id, ok: false, error }.
 import { Recommender } from "./pkg/index.js";
 
@@ -25,6 +25,9 @@ async function handle(message) {
     case "recommend":
       if (!recommender) throw new Error("no model is loaded yet");
       return recommender.recommend(message.request);
+    case "explain":
+      if (!recommender) throw new Error("no model is loaded yet");
+      return recommender.explain(message.request);
     default:
       throw new Error(`unknown operation ${JSON.stringify(message.op)}`);
   }
