@@ -386,6 +386,11 @@ export class TanpRecommender extends HTMLElement {
     }
   }
 
+  /** The title of a catalog item (null when the id is unknown or nothing is loaded). */
+  itemTitle(id) {
+    return this.#byId.get(id)?.title ?? null;
+  }
+
   /**
    * Every intermediate of the paper's Figure 2 for the current ratings (and demographics, if
    * given): see Recommender.explain. Resolves to null while nothing is rated.

@@ -1,0 +1,130 @@
+// Gathers everything www/paper.html shows into www/paper/data.json, from committed JSON only:
+// results/experiments/<dataset>/<run>-seed<N>.json (scripts/experiments.sh), the paper's own
+// numbers (results/paper/tables.json) and the shipped bundle's Figure 4 sample
+// (www/model/manifest.json). Every number keeps the command and commit that produced it.
+// Usage: node scripts/paper-data.mjs [--check]   (--check: fail if data.json is stale)
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const COLUMNS = ["P@5", "NDCG@5", "MAP@5", "P@7", "NDCG@7", "MAP@7", "P@10", "NDCG@10", "MAP@10"];
+const DATASETS = [
+  { id: "ml-1m", name: "MovieLens-1M", table: "Table 3" },
+  { id: "lastfm", name: "Last.FM", table: "Table 4" },
+  { id: "gowalla", name: "Gowalla", table: "Table 5" },
+];
+/** Our rows of Tables 3-5 and the paper's row each one compares with. */
+const METHODS = [
+  { run: "popularity", name: "Popularity", paper: null },
+  { run: "melu", name: "MeLU (first-order MAML)", paper: "MeLU" },
+  { run: "tanp-plain", name: "TaNP (w/o tm)", paper: "TaNP (w/o tm)" },
+  { run: "tanp-film", name: "TaNP (FiLM)", paper: "TaNP (FiLM)" },
+  { run: "tanp-gating-film", name: "TaNP (Gating-FiLM)", paper: "TaNP (Gating-FiLM)" },
+];
+
+const readJson = (file) => JSON.parse(fs.readFileSync(file, "utf8"));
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const std = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
+
+/** Every run of one dataset: { "<run name>": [ { seed, file, ... } ] }. */
+function runsOf(dataset) {
+  const dir = path.join(ROOT, "results/experiments", dataset);
+  const out = {};
+  if (!fs.existsSync(dir)) return out;
+  for (const f of fs.readdirSync(dir).sort()) {
+    const m = /^(.*)-seed(\d+)\.json$/.exec(f);
+    if (!m) continue;
+    const r = readJson(path.join(dir, f));
+    (out[m[1]] ??= []).push({
+      seed: Number(m[2]),
+      file: `results/experiments/${dataset}/${f}`,
+      command: r.command,
+      commit: r.commit,
+      wall_seconds: r.wall_seconds,
+      paper: COLUMNS.map((c) => 100 * r.metrics.paper[c]),
+      standard: COLUMNS.map((c) => 100 * r.metrics.standard[c]),
+      test_users: r.metrics.test_users,
+    });
+  }
+  return out;
+}
+
+/** Mean and std over seeds of each metric column, both definitions. */
+function summary(runs) {
+  const col = (family, i) => runs.map((r) => r[family][i]);
+  return {
+    seeds: runs.map((r) => r.seed),
+    paper: { mean: COLUMNS.map((_, i) => mean(col("paper", i))), std: COLUMNS.map((_, i) => std(col("paper", i))) },
+    standard: { mean: COLUMNS.map((_, i) => mean(col("standard", i))), std: COLUMNS.map((_, i) => std(col("standard", i))) },
+    runs,
+  };
+}
+
+export function buildPaperData() {
+  const paper = readJson(path.join(ROOT, "results/paper/tables.json"));
+  const tables = DATASETS.map((d) => {
+    const runs = runsOf(d.id);
+    return {
+      ...d,
+      rows: METHODS.map((m) => ({
+        ...m,
+        ours: runs[m.run] ? summary(runs[m.run]) : null,
+        paper_values: m.paper ? paper.tables[d.id][m.paper] : null,
+      })),
+    };
+  });
+  // Figure 3: P@10 for N_S = 10, 15 and 20 (20 = the tables' seed-1 runs).
+  const figure3 = DATASETS.map((d) => {
+    const runs = runsOf(d.id);
+    const pick = (name) => runs[name]?.find((r) => r.seed === 1) ?? null;
+    return {
+      dataset: d.id,
+      name: d.name,
+      series: ["popularity", "melu", "tanp-gating-film"].map((run) => ({
+        run,
+        name: METHODS.find((m) => m.run === run).name,
+        points: [10, 15, 20].map((ns) => {
+          const r = pick(ns === 20 ? run : `ns${ns}-${run}`);
+          return { n_s: ns, value: r ? r.paper[COLUMNS.indexOf("P@10")] : null, file: r?.file ?? null };
+        }),
+      })),
+    };
+  });
+  // Figure 5: Last.FM, TaNP (FiLM), lambda and k.
+  const lastfm = runsOf("lastfm");
+  const sweep = (prefix, values) => values.map((v) => {
+    const r = lastfm[`${prefix}${v}-tanp-film`]?.find((x) => x.seed === 1) ?? null;
+    return { value: v, metrics: r ? Object.fromEntries(COLUMNS.map((c, i) => [c, r.paper[i]])) : null, file: r?.file ?? null };
+  });
+  const figure5 = {
+    lambda: sweep("lambda", ["0.01", "0.05", "0.1", "0.5", "1.0"]),
+    k: sweep("k", ["10", "20", "30", "40", "50"]),
+  };
+  // Figure 4: the shipped ML-1M model's sample of 10 training tasks.
+  const manifest = readJson(path.join(ROOT, "www/model/manifest.json"));
+  const figure4 = {
+    source: "www/model/manifest.json",
+    command: manifest.provenance?.command ?? null,
+    commit: manifest.provenance?.commit ?? null,
+    k: manifest.config.k,
+    tasks: manifest.training_clusters,
+  };
+  return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure5 };
+}
+
+const OUT = path.join(ROOT, "www/paper/data.json");
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const text = JSON.stringify(buildPaperData(), null, 1) + "\n";
+  if (process.argv.includes("--check")) {
+    const have = fs.existsSync(OUT) ? fs.readFileSync(OUT, "utf8") : "";
+    if (have !== text) {
+      console.error("www/paper/data.json is stale: run node scripts/paper-data.mjs");
+      process.exit(1);
+    }
+  } else {
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    fs.writeFileSync(OUT, text);
+    console.log(`wrote ${path.relative(ROOT, OUT)} (${text.length} bytes)`);
+  }
+}

@@ -1,0 +1,86 @@
+// www/paper.html in headless Chromium: the tables and figures render from the committed
+// results, and the live Figure 2 walk-through follows the visitor's ratings.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { MODES, ROOT, launch, serveSite } from "./harness.mjs";
+import { buildPaperData } from "../../scripts/paper-data.mjs";
+
+const data = JSON.parse(fs.readFileSync(path.join(ROOT, "www/paper/data.json"), "utf8"));
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "www/model/manifest.json"), "utf8"));
+
+test("www/paper/data.json is what scripts/paper-data.mjs makes of results/", () => {
+  assert.deepEqual(JSON.parse(JSON.stringify(buildPaperData())), data,
+    "stale: run node scripts/paper-data.mjs and commit www/paper/data.json");
+});
+
+const site = await serveSite();
+after(() => site.close());
+
+describe("paper page, Chromium without WebGPU", () => {
+  let browser;
+  let page;
+  const errors = [];
+  before(async () => {
+    browser = await launch(MODES.find((m) => !m.webgpu));
+    page = await browser.newPage();
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${site.url}paper.html`);
+    await page.waitForSelector("[data-testid=paper-status][data-ready]", { timeout: 60_000 });
+  });
+  after(async () => { await browser?.close(); });
+
+  test("tables 3-5: one row per method, filled where results exist", async () => {
+    for (const t of data.tables) {
+      const table = page.locator(`[data-testid=results-table][data-dataset="${t.id}"]`);
+      assert.equal(await table.locator("[data-testid=result-row]").count(), t.rows.length);
+      const filled = t.rows.filter((r) => r.ours).length;
+      assert.equal(await table.locator("[data-testid=result-row]:not([data-missing])").count(), filled, t.id);
+      // The paper's value and our difference sit under each of our numbers that has one.
+      const withPaper = t.rows.filter((r) => r.ours && r.paper_values).length;
+      assert.equal(await table.locator("td .paper").count(), withPaper * data.columns.length);
+    }
+  });
+
+  test("figures 3, 4 and 5: one mark per result", async () => {
+    const fig3 = data.figure3.flatMap((d) => d.series.flatMap((s) => s.points)).filter((p) => p.value !== null).length;
+    assert.equal(await page.locator("[data-testid=fig3-mark]").count(), fig3);
+    assert.equal(await page.locator("[data-testid=figure3]").count(), 3);
+    assert.equal(await page.locator("[data-testid=fig4-cell]").count(), manifest.training_clusters.length * manifest.config.k);
+    const fig5 = ["lambda", "k"].flatMap((key) => data.figure5[key]).filter((p) => p.metrics).length * 3;
+    assert.equal(await page.locator("[data-testid=fig5-mark]").count(), fig5);
+    assert.equal(await page.locator("[data-testid=figure5]").count(), 2);
+  });
+
+  test("the live Figure 2 walk-through follows the ratings", async () => {
+    const walkRatings = () => page.locator("[data-testid=walk-status]").getAttribute("data-ratings");
+    const candidates = page.locator("[data-testid=candidate]");
+    for (const [i, stars] of [[0, 5], [1, 2]]) await candidates.nth(i).locator(`[data-stars="${stars}"]`).click();
+    await page.waitForFunction(() => document.querySelector("[data-testid=walk-status]").dataset.ratings === "2", null, { timeout: 60_000 });
+    const steps = await page.locator("[data-testid=fig2-step]").evaluateAll((es) => es.map((e) => e.dataset.step));
+    assert.deepEqual(steps, ["encodings", "prior", "task", "clusters", "final", "film", "scores"]);
+    const cfg = manifest.config;
+    assert.equal(await page.locator("[data-testid=fig2-encoding]").count(), 2 * cfg.r_dim);
+    assert.equal(await page.locator("[data-testid=fig2-mu]").count(), cfg.z_dim);
+    assert.equal(await page.locator("[data-testid=fig2-cluster]").count(), cfg.k);
+    const film = cfg.decoder_hidden.reduce((a, b) => a + 2 * b, 0);
+    assert.equal(await page.locator("[data-testid=fig2-film]").count(), film);
+    assert.equal(await page.locator("[data-testid=fig2-score]").count(), 8);
+    const values = (id) => page.locator(`[data-testid=${id}]`).evaluateAll((es) => es.map((e) => Number(e.dataset.value)));
+    const clusters = await values("fig2-cluster");
+    assert.ok(Math.abs(clusters.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+    const mu = await values("fig2-mu");
+
+    await candidates.nth(2).locator('[data-stars="4"]').click();
+    await page.waitForFunction(() => document.querySelector("[data-testid=walk-status]").dataset.ratings === "3", null, { timeout: 60_000 });
+    assert.equal(await walkRatings(), "3");
+    assert.equal(await page.locator("[data-testid=fig2-encoding]").count(), 3 * cfg.r_dim);
+    const mu3 = await values("fig2-mu");
+    assert.ok(mu3.some((v, i) => Math.abs(v - mu[i]) > 1e-6), "the prior moves with the ratings");
+
+    await page.locator("tanp-recommender").locator("button", { hasText: "Clear" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("[data-testid=fig2-step]").length === 0, null, { timeout: 60_000 });
+    assert.deepEqual(errors, []);
+  });
+});
