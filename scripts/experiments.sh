@@ -20,8 +20,9 @@ set -euo pipefail
 what=${1:-all}
 DATA=${2:-../shared/data}
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin tanp
-BIN=${CARGO_TARGET_DIR:-target}/release/tanp
+# TANP_BIN: a release binary built from this same commit (skips the build).
+if [ -z "${TANP_BIN:-}" ]; then cargo build --release --quiet --bin tanp; fi
+BIN=${TANP_BIN:-${CARGO_TARGET_DIR:-target}/release/tanp}
 OUT=results/experiments
 RUNS=runs/experiments
 
