@@ -10,6 +10,14 @@ pub struct CatalogItem {
     pub title: String,
     pub year: Option<u16>,
     pub genres: Vec<String>,
+    /// How many training users rated (interacted with) the item: what "well-known" means when
+    /// a visitor asks for well-known items only. 0 where unknown.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ratings: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A user field a visitor may choose to fill in (MovieLens demographics): `labels[i]` names value
@@ -28,6 +36,7 @@ impl CatalogItem {
             title: format!("{kind} {id}"),
             year: None,
             genres: Vec::new(),
+            ratings: 0,
         }
     }
 }

@@ -72,6 +72,27 @@ pub struct Explanation {
     pub film: Vec<LayerModulation>,
 }
 
+/// Which items a recommendation shows.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RankOptions {
+    /// How many items to return.
+    pub top: usize,
+    /// Leave the rated items out.
+    pub exclude_rated: bool,
+    /// Leave out items that fewer training users rated (the catalog's `ratings`); 0 = keep all.
+    pub min_ratings: u32,
+}
+
+impl Default for RankOptions {
+    fn default() -> Self {
+        RankOptions {
+            top: 10,
+            exclude_rated: true,
+            min_ratings: 0,
+        }
+    }
+}
+
 /// A trained model with its catalog, ready to score the whole catalog for new users. What does
 /// not depend on the user (every item's embedding v_j and its part of the decoder's first
 /// layer) is computed once here.
@@ -266,16 +287,26 @@ impl Recommender {
     }
 
     /// Scores the catalog for a new user with the given support set and optional profile
-    /// (user field value indices; `None` = nothing given). `exclude_rated` leaves the rated
-    /// items out of the ranking. Asynchronous because reading a GPU tensor is; on the CPU the
+    /// (user field value indices; `None` = nothing given), and returns the best items that
+    /// `options` lets through. Asynchronous because reading a GPU tensor is; on the CPU the
     /// future is ready at once (see [`block_on`]).
     pub async fn recommend(
         &self,
         support: &[(String, f64)],
         profile: Option<&[u32]>,
-        top: usize,
-        exclude_rated: bool,
+        options: &RankOptions,
     ) -> Result<Recommendation> {
+        let RankOptions {
+            top,
+            exclude_rated,
+            min_ratings,
+        } = *options;
+        if min_ratings > 0 && !self.catalog.iter().any(|c| c.ratings >= min_ratings) {
+            return Err(TanpError::Support(format!(
+                "no catalog item has at least {min_ratings} ratings (the most is {})",
+                self.catalog.iter().map(|c| c.ratings).max().unwrap_or(0)
+            )));
+        }
         let support = self.validate_support(support)?;
         let (u, adapted) = self.adapt(&support, profile)?;
         let mu = adapted.prior.mu.clone();
@@ -291,6 +322,7 @@ impl Recommender {
         let shown: Vec<usize> = crate::metrics::rank(&mean)
             .into_iter()
             .filter(|&i| !exclude_rated || !rated.contains(&(i as u32)))
+            .filter(|&i| self.catalog[i].ratings >= min_ratings)
             .take(top)
             .collect();
 

@@ -92,6 +92,9 @@ struct RequestIn {
     /// One value index per user field (0 = not given); absent = nothing given.
     #[serde(default)]
     profile: Option<Vec<u32>>,
+    /// Only items rated by at least this many training users.
+    #[serde(default)]
+    min_ratings: u32,
 }
 
 /// Initialises the WebGPU device once (an error when no adapter or device can be had).
@@ -189,7 +192,7 @@ impl Recommender {
         }))
     }
 
-    /// `{ ratings: [{ item, rating }], top = 10, exclude_rated = true, profile? }` →
+    /// `{ ratings: [{ item, rating }], top = 10, exclude_rated = true, profile?, min_ratings = 0 }` →
     /// Promise of `{ items: [{ id, title, score, std }], clusters }`.
     pub fn recommend(&self, request: JsValue) -> js_sys::Promise {
         let inner = self.inner.clone();
@@ -204,13 +207,13 @@ impl Recommender {
                 .into());
             }
             let support = request.support();
+            let options = recommend::RankOptions {
+                top: request.top,
+                exclude_rated: request.exclude_rated,
+                min_ratings: request.min_ratings,
+            };
             let rec = inner
-                .recommend(
-                    &support,
-                    request.profile.as_deref(),
-                    request.top,
-                    request.exclude_rated,
-                )
+                .recommend(&support, request.profile.as_deref(), &options)
                 .await
                 .map_err(js_error)?;
             Ok(to_js(&rec)?)

@@ -10,7 +10,7 @@ use tanp::config::DecoderKind;
 use tanp::error::TanpError;
 use tanp::model::Tanp;
 use tanp::model::embedding::FieldInput;
-use tanp::recommend::{Recommender, block_on};
+use tanp::recommend::{RankOptions, Recommender, block_on};
 
 fn support() -> Vec<(String, f64)> {
     [
@@ -23,6 +23,13 @@ fn support() -> Vec<(String, f64)> {
     .into_iter()
     .map(|(i, r)| (i.to_string(), r))
     .collect()
+}
+
+fn top(n: usize) -> RankOptions {
+    RankOptions {
+        top: n,
+        ..RankOptions::default()
+    }
 }
 
 fn bundle(decoder: DecoderKind) -> Bundle {
@@ -76,7 +83,16 @@ fn recommender_scores_equal_the_plain_decoder() {
             &device,
         )
         .unwrap();
-        let out = block_on(rec.recommend(&support(), None, data.catalog.len(), false)).unwrap();
+        let out = block_on(rec.recommend(
+            &support(),
+            None,
+            &RankOptions {
+                top: data.catalog.len(),
+                exclude_rated: false,
+                min_ratings: 0,
+            },
+        ))
+        .unwrap();
         assert_eq!(out.items.len(), data.catalog.len());
 
         // The plain path, written out from the model's public pieces.
@@ -138,7 +154,7 @@ fn bundle_round_trip_gives_the_same_recommendations() {
     let before = block_on(
         b.recommender(&device)
             .unwrap()
-            .recommend(&support(), None, 7, true),
+            .recommend(&support(), None, &top(7)),
     )
     .unwrap();
     let (m, c, w) = parts(&b);
@@ -148,7 +164,7 @@ fn bundle_round_trip_gives_the_same_recommendations() {
     let after = block_on(
         back.recommender(&device)
             .unwrap()
-            .recommend(&support(), None, 7, true),
+            .recommend(&support(), None, &top(7)),
     )
     .unwrap();
     assert_eq!(before, after);
@@ -255,7 +271,7 @@ fn explanation_matches_the_recommendation_and_the_model_sizes() {
         let cfg = b.manifest.config.clone();
         let rec = b.recommender(&Device::flex()).unwrap();
         let e = block_on(rec.explain(&support(), None)).unwrap();
-        let r = block_on(rec.recommend(&support(), None, 3, true)).unwrap();
+        let r = block_on(rec.recommend(&support(), None, &top(3))).unwrap();
         assert_eq!(e.support, vec!["m0", "m3", "m1", "m7", "m9"]);
         assert_eq!(e.encodings.len(), 5);
         assert!(e.encodings.iter().all(|r| r.len() == cfg.r_dim));
@@ -278,4 +294,37 @@ fn explanation_matches_the_recommendation_and_the_model_sizes() {
         // Bad input is rejected as by recommend.
         assert!(block_on(rec.explain(&[], None)).is_err());
     }
+}
+
+/// Only items that enough training users rated, when asked: the synthetic item `m{i}` has `i`.
+#[test]
+fn min_ratings_keeps_only_well_known_items() {
+    let _guard = seeded();
+    let rec = bundle(DecoderKind::Film)
+        .recommender(&Device::flex())
+        .unwrap();
+    let id = |it: &tanp::recommend::ScoredItem| it.id[1..].parse::<u32>().unwrap();
+    // Items m20..m29 pass (none of them rated): exactly ten.
+    let options = RankOptions {
+        top: 10,
+        exclude_rated: true,
+        min_ratings: 20,
+    };
+    let r = block_on(rec.recommend(&support(), None, &options)).unwrap();
+    assert_eq!(r.items.len(), 10);
+    assert!(r.items.iter().all(|it| id(it) >= 20), "{:?}", r.items);
+    // Without the filter the whole ranking (25 unrated items) reaches the others too.
+    let all = block_on(rec.recommend(&support(), None, &top(25))).unwrap();
+    assert_eq!(all.items.len(), 25);
+    assert!(all.items.iter().any(|it| id(it) < 20));
+    let too_many = RankOptions {
+        min_ratings: 10_000,
+        ..options
+    };
+    let err = block_on(rec.recommend(&support(), None, &too_many)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no catalog item has at least 10000 ratings"),
+        "{err}"
+    );
 }

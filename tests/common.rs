@@ -123,6 +123,7 @@ pub fn synthetic() -> (Dataset, Episodes) {
                 title: format!("Movie {i}"),
                 year: None,
                 genres: vec![],
+                ratings: i as u32,
             })
             .collect(),
         histories,

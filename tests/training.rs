@@ -11,7 +11,7 @@ use tanp::config::DecoderKind;
 use tanp::error::TanpError;
 use tanp::eval::{Metrics, ZMode, rank_tasks};
 use tanp::model::Tanp;
-use tanp::recommend::{Recommender, block_on};
+use tanp::recommend::{RankOptions, Recommender, block_on};
 use tanp::train::{TrainConfig, train};
 
 use common::{config, seeded, synthetic};
@@ -24,6 +24,13 @@ fn train_config(epochs: usize) -> TrainConfig {
         seed: 5,
         n_s: 8,
         ..TrainConfig::default()
+    }
+}
+
+fn top(n: usize) -> RankOptions {
+    RankOptions {
+        top: n,
+        ..RankOptions::default()
     }
 }
 
@@ -173,7 +180,7 @@ fn recommend_rejects_bad_input_with_readable_errors() {
             .into_iter()
             .map(|(i, r)| (i.to_string(), r))
             .collect();
-        block_on(rec.recommend(&support, None, 5, true))
+        block_on(rec.recommend(&support, None, &top(5)))
     };
     assert!(matches!(run(vec![]), Err(TanpError::Support(_))));
     let e = run(vec![("nope", 3.0)]).unwrap_err();

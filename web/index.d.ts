@@ -15,6 +15,8 @@ export interface CatalogItem {
   title: string;
   year: number | null;
   genres: string[];
+  /** How many training users rated the item (absent where unknown). */
+  ratings?: number;
 }
 
 export interface Rating {
@@ -32,6 +34,8 @@ export interface RecommendRequest {
   exclude_rated?: boolean;
   /** One value index per user field (0 = not given); omitted = nothing given. */
   profile?: number[];
+  /** Only items that at least this many training users rated (default 0: all). */
+  min_ratings?: number;
 }
 
 export interface ScoredItem {

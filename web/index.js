@@ -158,10 +158,11 @@ export class Recommender {
    * Adapts to the ratings (the support set) and scores the whole catalog:
    * { items: [{ id, title, score, std }], clusters, ms }.
    */
-  async recommend({ ratings, top = 10, exclude_rated = true, profile } = {}) {
+  async recommend({ ratings, top = 10, exclude_rated = true, profile, min_ratings } = {}) {
     const start = now();
     const request = { ratings, top, exclude_rated };
     if (profile !== undefined) request.profile = profile;
+    if (min_ratings !== undefined) request.min_ratings = min_ratings;
     if (!Array.isArray(ratings)) throw new Error("invalid request: ratings must be an array of { item, rating }");
     const result = await this.#inner.recommend(request);
     result.ms = now() - start;

@@ -1,4 +1,4 @@
-// <tanp-recommender model="model/" backend="auto" top="10">: the TaNP demo widget.
+// <tanp-recommender model="model/" backend="auto" top="10" min-ratings="50">: the TaNP demo widget.
 // A visitor rates a few items; the model (in a Web Worker) adapts to them with no gradient
 // step and shows the top-N with their uncertainty and the visitor's soft cluster assignment
 // beside sampled training tasks (the paper's Figure 4). A visitor may also give demographics
@@ -48,6 +48,7 @@ summary { cursor: pointer; font-weight: 600; }
 .profile select, .profile input { font: inherit; padding: .25em .4em; border: 1px solid var(--border);
   border-radius: var(--radius); min-width: 0; }
 .small { font-size: 12px; }
+label.small { display: block; margin: -.2em 0 .3em; }
 `;
 
 const STORAGE_PREFIX = "tanp-recommender:ratings:v1:";
@@ -72,7 +73,7 @@ function heat(t) {
 }
 
 export class TanpRecommender extends HTMLElement {
-  static observedAttributes = ["model", "backend", "top"];
+  static observedAttributes = ["model", "backend", "top", "min-ratings"];
 
   #root;
   #worker = null;
@@ -115,6 +116,8 @@ export class TanpRecommender extends HTMLElement {
           <h3>Your ratings <button class="text" data-ref="clear" type="button">Clear</button></h3>
           <ul data-ref="rated" aria-label="Your ratings"></ul>
           <h3 style="margin-top:1em">Recommended for you</h3>
+          <label class="small muted" data-ref="wellKnownLabel"><input type="checkbox" data-testid="well-known" data-ref="wellKnown" checked>
+            well-known films only (rated by at least <span data-ref="minRatings"></span> training users)</label>
           <ol data-ref="recommendations" aria-label="Recommendations"></ol>
         </section>
         <section>
@@ -132,7 +135,9 @@ export class TanpRecommender extends HTMLElement {
       reason: q("reason"), timing: q("timing"), candidates: q("candidates"), rated: q("rated"),
       recommendations: q("recommendations"), heatmap: q("heatmap"), clear: q("clear"),
       profile: q("profile"), profileFields: q("profileFields"),
+      wellKnown: q("wellKnown"), wellKnownLabel: q("wellKnownLabel"), minRatings: q("minRatings"),
     };
+    this.$.wellKnown.addEventListener("change", () => this.#update());
     this.$.profileFields.addEventListener("change", (e) => this.#onProfileInput(e.target));
     this.$.search.addEventListener("input", () => this.#renderCandidates());
     this.$.clear.addEventListener("click", () => this.clear());
@@ -152,8 +157,10 @@ export class TanpRecommender extends HTMLElement {
 
   attributeChangedCallback(name, old, value) {
     if (old === value || !this.isConnected || !this.#loaded) return;
-    if (name === "top") this.#update();
-    else this.#load();
+    if (name === "top" || name === "min-ratings") {
+      this.#renderWellKnown();
+      this.#update();
+    } else this.#load();
   }
 
   /** Resolves when the model is loaded (rejects with the reason it could not be). */
@@ -163,6 +170,20 @@ export class TanpRecommender extends HTMLElement {
 
   get ratings() {
     return [...this.#ratings].map(([item, rating]) => ({ item, rating }));
+  }
+
+  /** The well-known filter in force: the `min-ratings` attribute (default 50) while checked. */
+  get minRatings() {
+    const n = Number.parseInt(this.getAttribute("min-ratings") ?? "50", 10);
+    const usable = Number.isFinite(n) && n > 0 && this.#catalog.some((it) => (it.ratings ?? 0) >= n);
+    return usable && this.$.wellKnown.checked ? n : 0;
+  }
+
+  #renderWellKnown() {
+    const n = Number.parseInt(this.getAttribute("min-ratings") ?? "50", 10);
+    const usable = Number.isFinite(n) && n > 0 && this.#catalog.some((it) => (it.ratings ?? 0) >= n);
+    this.$.wellKnownLabel.hidden = !usable;
+    this.$.minRatings.textContent = String(n);
   }
 
   get top() {
@@ -229,6 +250,7 @@ export class TanpRecommender extends HTMLElement {
         this.$.backend.dataset.backend = info.backend;
         this.$.reason.textContent = `(${info.reason})`;
         this.$.timing.textContent = `model ready in ${Math.round(info.loadMs)} ms`;
+        this.#renderWellKnown();
         this.#restore();
         this.#restoreProfile();
         this.#renderProfile();
@@ -442,7 +464,7 @@ export class TanpRecommender extends HTMLElement {
     try {
       const result = await this.#call("recommend", {
         request: {
-          ratings: this.ratings, top: this.top, exclude_rated: true,
+          ratings: this.ratings, top: this.top, exclude_rated: true, min_ratings: this.minRatings,
           ...(this.#profile.some((v) => v) ? { profile: this.#profile } : {}),
         },
       });
@@ -454,7 +476,7 @@ export class TanpRecommender extends HTMLElement {
       this.#renderHeatmap();
       this.#setStatus(`Recommendations for your ${this.#ratings.size} rating(s).`);
       this.dispatchEvent(new CustomEvent("tanp-recommendations", {
-        detail: { ...result, ratings: this.ratings, profile: this.profile, backend: this.$.backend.textContent },
+        detail: { ...result, ratings: this.ratings, profile: this.profile, min_ratings: this.minRatings, backend: this.$.backend.textContent },
         bubbles: true, composed: true,
       }));
     } catch (e) {

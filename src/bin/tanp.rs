@@ -17,7 +17,7 @@ use tanp::data::split::{SplitConfig, make_episodes};
 use tanp::data::{Dataset, DatasetName, Episodes};
 use tanp::error::{Result, TanpError};
 use tanp::eval::{Metrics, Ranking, ZMode, rank_tasks};
-use tanp::recommend::{Recommendation, Recommender, block_on};
+use tanp::recommend::{RankOptions, Recommendation, Recommender, block_on};
 use tanp::train::{TrainConfig, load_model, read_state, train};
 
 #[derive(Parser)]
@@ -248,6 +248,9 @@ struct RecommendArgs {
     /// given (the indices of the bundle's `profile_fields` labels plus one). Default: all unknown.
     #[arg(long, value_delimiter = ',')]
     profile: Option<Vec<u32>>,
+    /// Only items that at least this many training users rated (the bundle's catalog counts).
+    #[arg(long, default_value_t = 0)]
+    min_ratings: u32,
     #[arg(long)]
     json: bool,
 }
@@ -719,12 +722,13 @@ fn parse_ratings(text: &str) -> Result<Vec<(String, f64)>> {
 fn cmd_recommend(args: RecommendArgs) -> Result<()> {
     let recommender = load_recommender(&args.model, &args.data_dir)?;
     let support = parse_ratings(&args.ratings)?;
-    let rec: Recommendation = block_on(recommender.recommend(
-        &support,
-        args.profile.as_deref(),
-        args.top,
-        !args.include_rated,
-    ))?;
+    let options = RankOptions {
+        top: args.top,
+        exclude_rated: !args.include_rated,
+        min_ratings: args.min_ratings,
+    };
+    let rec: Recommendation =
+        block_on(recommender.recommend(&support, args.profile.as_deref(), &options))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rec).expect("json"));
     } else {
@@ -746,13 +750,7 @@ fn cmd_recommend(args: RecommendArgs) -> Result<()> {
 
 /// Well-known items of varied genres: the most-rated items of the training tasks, taken in
 /// turn from each first genre so that no genre dominates.
-fn starters(data: &Dataset, train: &[tanp::batch::Task], count: usize) -> Vec<String> {
-    let mut counts = vec![0usize; data.catalog.len()];
-    for task in train {
-        for i in task.interactions() {
-            counts[i.item as usize] += 1;
-        }
-    }
+fn starters(data: &Dataset, counts: &[u32], count: usize) -> Vec<String> {
     let mut order: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
     order.truncate(count * 8);
@@ -789,7 +787,7 @@ fn cmd_bench(args: BenchArgs) -> Result<()> {
     let mut times = Vec::with_capacity(args.runs);
     for _ in 0..=args.runs {
         let t = Instant::now();
-        block_on(recommender.recommend(&support, None, 10, true))?;
+        block_on(recommender.recommend(&support, None, &RankOptions::default()))?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     times.remove(0); // warm-up
@@ -856,19 +854,30 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
             clusters: block_on(recommender.assignment(&support, &profile))?,
         });
     }
+    // How many training users rated each item: what "well-known" means in the page.
+    let mut counts = vec![0u32; data.catalog.len()];
+    for task in &episodes.train {
+        for i in task.interactions() {
+            counts[i.item as usize] += 1;
+        }
+    }
+    let mut items = data.catalog.clone();
+    for (item, &n) in items.iter_mut().zip(&counts) {
+        item.ratings = n;
+    }
     let bundle = Bundle::new(
         config,
         &data.name,
         provenance,
         training_clusters,
         CatalogFile {
-            items: data.catalog.clone(),
+            items,
             features: data.items.clone(),
         },
         weights,
     )?;
     let mut bundle = bundle;
-    bundle.manifest.starters = starters(&data, &episodes.train, 24);
+    bundle.manifest.starters = starters(&data, &counts, 24);
     bundle.manifest.profile_fields = data.profile_fields.clone();
     bundle.write(&args.out)?;
     for (name, bytes) in bundle.files()? {

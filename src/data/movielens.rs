@@ -319,6 +319,7 @@ pub fn load(dir: &Path) -> Result<Dataset> {
             title: mv.title.clone(),
             year: mv.year,
             genres: mv.genre_names.clone(),
+            ratings: 0,
         });
     }
 
