@@ -57,7 +57,12 @@ for (const mode of MODES) {
             top: await attempt({ ratings: [{ item: a, rating: 4 }], top: 0 }),
             shape: await attempt({ ratings: "lots" }),
             field: await attempt({ ratings: [{ movie: a, rating: 4 }] }),
+            minNegative: await attempt({ ratings: [{ item: a, rating: 4 }], min_ratings: -1 }),
+            minTooHigh: await attempt({ ratings: [{ item: a, rating: 4 }], min_ratings: 1e6 }),
           };
+          const known = await r.recommend({ ratings: [{ item: a, rating: 5 }], top: 10, min_ratings: 100 });
+          const count = new Map(catalog.map((c) => [c.id, c.ratings ?? 0]));
+          out.wellKnown = known.items.every((it) => count.get(it.id) >= 100) && known.items.length === 10;
           const ok = await r.recommend({ ratings: [{ item: a, rating: 5 }, { item: Number(b), rating: 1 }], top: 3 });
           out.after = { items: ok.items.length, clusters: ok.clusters.length, ms: typeof ok.ms };
           return out;
@@ -74,6 +79,9 @@ for (const mode of MODES) {
         assert.match(results.top, /top must be between 1 and/);
         assert.match(results.shape, /ratings must be an array/);
         assert.match(results.field, /invalid request/);
+        assert.match(results.minNegative, /invalid request/);
+        assert.match(results.minTooHigh, /no catalog item has at least 1000000 ratings/);
+        assert.equal(results.wellKnown, true, "min_ratings keeps well-known items only");
         assert.deepEqual(results.after, { items: 3, clusters: 10, ms: "number" }, "still works after errors");
       });
     }

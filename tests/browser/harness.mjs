@@ -76,9 +76,10 @@ export async function launch(mode) {
 }
 
 /** `tanp recommend` on the shipped bundle: the native reference for parity. */
-export function nativeRecommend(ratings, top = 10, profile = null) {
+export function nativeRecommend(ratings, top = 10, profile = null, minRatings = 0) {
   const arg = ratings.map((r) => `${r.item}:${r.rating}`).join(",");
   const extra = profile ? ["--profile", profile.join(",")] : [];
+  if (minRatings) extra.push("--min-ratings", String(minRatings));
   const out = execFileSync(TANP, ["recommend", "--model", path.join(ROOT, "www/model"), "--ratings", arg, "--top", String(top), "--json", ...extra], { encoding: "utf8" });
   return JSON.parse(out);
 }

@@ -7,6 +7,10 @@ import { MODES, ROOT, launch, nativeRecommend, serveSite } from "./harness.mjs";
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "www/model/manifest.json"), "utf8"));
 const K = manifest.config.k;
+const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, "www/model/catalog.json"), "utf8")).items;
+const trainingRatings = new Map(catalog.map((it) => [it.id, it.ratings ?? 0]));
+/** The widget's default: well-known films only, rated by at least 50 training users. */
+const MIN = 50;
 
 /** Text of an element inside the widget's shadow root. */
 const text = (page, testid) =>
@@ -107,8 +111,11 @@ for (const mode of MODES) {
         assert.ok(Math.abs(r.values.reduce((a, b) => a + b, 0) - 1) < 1e-3, `row sums to 1: ${r.values}`);
       }
 
+      // Well-known films only by default.
+      assert.ok(recs.every((r) => trainingRatings.get(r.id) >= MIN), "only well-known films");
+
       // The same support set natively, with the same code: the same ranking and scores.
-      const native = nativeRecommend(ratings);
+      const native = nativeRecommend(ratings, 10, null, MIN);
       const nativeScore = new Map(native.items.map((it) => [it.id, it.score]));
       for (let i = 0; i < 10; i++) {
         assert.ok(Math.abs(recs[i].score - native.items[i].score) < 1e-4, `rank ${i}: ${recs[i].score} vs ${native.items[i].score}`);
@@ -117,6 +124,21 @@ for (const mode of MODES) {
       }
       const visitor = rows.find((r) => r.kind === "visitor").values;
       visitor.forEach((v, j) => assert.ok(Math.abs(v - native.clusters[j]) < 1e-4));
+
+      // Unticking "well-known films only" ranks the whole catalog, as natively.
+      await page.locator("[data-testid=well-known]").uncheck();
+      await page.waitForFunction((ids) => {
+        const got = [...document.querySelector("tanp-recommender").shadowRoot
+          .querySelectorAll("[data-testid=recommendation]")].map((e) => e.dataset.itemId);
+        return got.length === 10 && got.join() !== ids.join();
+      }, recs.map((r) => r.id), { timeout: 60_000 });
+      const everything = await recommendations(page, 5);
+      const nativeAll = nativeRecommend(ratings);
+      for (let i = 0; i < 10; i++) assert.ok(Math.abs(everything[i].score - nativeAll.items[i].score) < 1e-4);
+      await page.locator("[data-testid=well-known]").check();
+      await page.waitForFunction((ids) => [...document.querySelector("tanp-recommender").shadowRoot
+        .querySelectorAll("[data-testid=recommendation]")].map((e) => e.dataset.itemId).join() === ids.join(),
+      recs.map((r) => r.id), { timeout: 60_000 });
 
       assert.deepEqual(requests, [], "no network request after the page loaded");
 
@@ -188,11 +210,11 @@ for (const mode of MODES) {
       const withProfile = await recommendations(page, 3);
       const index = fields.map((f) => f.labels.indexOf(chosen[f.name]) + 1);
       assert.ok(index.every((v) => v > 0));
-      const native = nativeRecommend(ratings, 10, index);
+      const native = nativeRecommend(ratings, 10, index, MIN);
       for (let i = 0; i < 10; i++) {
         assert.ok(Math.abs(withProfile[i].score - native.items[i].score) < 1e-4, `rank ${i}: ${withProfile[i].score} vs ${native.items[i].score}`);
       }
-      const nativePlain = nativeRecommend(ratings, 10);
+      const nativePlain = nativeRecommend(ratings, 10, null, MIN);
       assert.ok(Math.abs(plain[0].score - nativePlain.items[0].score) < 1e-4);
       assert.ok(native.items.some((it, i) => Math.abs(it.score - nativePlain.items[i].score) > 1e-6),
         "the demographics change the adaptation");
