@@ -79,7 +79,7 @@ impl Default for MeluConfig {
         MeluConfig {
             hidden: vec![64, 64],
             local_steps: 1,
-            local_lr: 5e-3,
+            local_lr: 5e-4,
             epochs: 40,
             batch_size: 32,
             lr: 1e-3,

@@ -73,7 +73,7 @@ struct BaselineArgs {
     /// MeLU's local (per-task) gradient steps on the support set and their step size.
     #[arg(long, default_value_t = 1)]
     local_steps: usize,
-    #[arg(long, default_value_t = 5e-3)]
+    #[arg(long, default_value_t = 5e-4)]
     local_lr: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
