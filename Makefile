@@ -6,7 +6,7 @@ PORT ?= 8080
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 TANP_BIN := $(TARGET_DIR)/debug/tanp
 
-.PHONY: test test-native test-browser web demo build lint fmt lastfm-table bench bench-web
+.PHONY: test test-native test-browser web demo build lint fmt lastfm-table bench bench-web experiments paper-data
 
 ## Run every test (CI calls this): Rust tests, then the browser tests in headless Chromium.
 test: test-native test-browser
@@ -43,6 +43,15 @@ fmt:
 ## Last.FM on TaNP's own episodes: three variants x three seeds, results/ JSON files.
 lastfm-table: build
 	scripts/lastfm-table.sh $(DATA)
+
+## The paper's experiments (Tables 3-5, Figures 3 and 5), resumable; then the paper page's data.
+experiments:
+	scripts/experiments.sh all $(DATA)
+	node scripts/paper-data.mjs
+
+## www/paper/data.json from results/ (a test fails when it is stale).
+paper-data:
+	node scripts/paper-data.mjs
 
 ## Speed: one Last.FM epoch + test evaluation, and a full ML-1M run, with /usr/bin/time -v.
 bench: build
