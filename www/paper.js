@@ -47,14 +47,14 @@ function lineChart({ title, xs, series, markId, width = 340, height = 220, yLabe
   const x = (i) => pad.l + (xs.length === 1 ? 0.5 : i / (xs.length - 1)) * (width - pad.l - pad.r);
   const y = (v) => height - pad.b - ((v - lo) / (hi - lo)) * (height - pad.t - pad.b);
   const g = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
-  g.append(text(pad.l, 14, title, { "font-weight": 600 }));
+  g.append(text(width / 2, 12, title, { "font-weight": 600, "text-anchor": "middle" }));
   for (let t = 0; t <= 4; t++) {
     const v = lo + (t / 4) * (hi - lo);
     g.append(svg("line", { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), stroke: "#eceef3" }));
     g.append(text(pad.l - 4, y(v) + 4, v.toFixed(1), { "text-anchor": "end" }));
   }
   xs.forEach((label, i) => g.append(text(x(i), height - pad.b + 14, label, { "text-anchor": "middle" })));
-  if (yLabel) g.append(text(4, pad.t - 6, yLabel, { fill: "#5c6475" }));
+  if (yLabel) g.append(text(4, pad.t - 4, yLabel, { fill: "#5c6475" }));
   series.forEach((s, si) => {
     const colour = PALETTE[si % PALETTE.length];
     const pts = s.points.map((p, i) => (p.y === null ? null : [x(i), y(p.y), p])).filter(Boolean);
@@ -142,8 +142,8 @@ function renderTables(data, family) {
       return html("tr", { "data-testid": "result-row", "data-run": row.run, "data-seeds": row.ours.runs.length },
         [html("td", { text: `${row.name} (${row.ours.runs.length} seed${row.ours.runs.length > 1 ? "s" : ""})` }), ...cells]);
     });
-    host.append(html("h3", { text: `${t.table}: ${t.name}` }),
-      html("table", { "data-testid": "results-table", "data-dataset": t.id }, [html("thead", {}, head), html("tbody", {}, rows)]));
+    host.append(html("h3", { text: `${t.table}: ${t.name}` }), html("div", { class: "scroll" }, [
+      html("table", { "data-testid": "results-table", "data-dataset": t.id }, [html("thead", {}, head), html("tbody", {}, rows)])]));
   }
 }
 
