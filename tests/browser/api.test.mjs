@@ -63,6 +63,19 @@ for (const mode of MODES) {
           const known = await r.recommend({ ratings: [{ item: a, rating: 5 }], top: 10, min_ratings: 100 });
           const count = new Map(catalog.map((c) => [c.id, c.ratings ?? 0]));
           out.wellKnown = known.items.every((it) => count.get(it.id) >= 100) && known.items.length === 10;
+          const explainError = async (request) => {
+            try {
+              await r.explain(request);
+              return "accepted";
+            } catch (e) {
+              return e instanceof Error ? e.message : `not an Error: ${String(e)}`;
+            }
+          };
+          out.explainUnknown = await explainError({ ratings: [{ item: "no-such-movie", rating: 4 }] });
+          out.explainEmpty = await explainError({ ratings: [] });
+          out.explainShape = await explainError({});
+          const e = await r.explain({ ratings: [{ item: a, rating: 5 }, { item: b, rating: 2 }] });
+          out.explained = { support: e.support.length, encodings: e.encodings.length, clusters: e.clusters.length, film: e.film.length };
           const ok = await r.recommend({ ratings: [{ item: a, rating: 5 }, { item: Number(b), rating: 1 }], top: 3 });
           out.after = { items: ok.items.length, clusters: ok.clusters.length, ms: typeof ok.ms };
           return out;
@@ -80,6 +93,10 @@ for (const mode of MODES) {
         assert.match(results.shape, /ratings must be an array/);
         assert.match(results.field, /invalid request/);
         assert.match(results.minNegative, /invalid request/);
+        assert.match(results.explainUnknown, /unknown item id no-such-movie/);
+        assert.match(results.explainEmpty, /empty/);
+        assert.match(results.explainShape, /ratings must be an array/);
+        assert.deepEqual(results.explained, { support: 2, encodings: 2, clusters: 10, film: 3 });
         assert.match(results.minTooHigh, /no catalog item has at least 1000000 ratings/);
         assert.equal(results.wellKnown, true, "min_ratings keeps well-known items only");
         assert.deepEqual(results.after, { items: 3, clusters: 10, ms: "number" }, "still works after errors");
