@@ -10,6 +10,7 @@ pub mod data;
 pub mod data_types;
 pub mod error;
 pub mod features;
+pub mod half_weights;
 pub mod metrics;
 pub mod model;
 pub mod recommend;

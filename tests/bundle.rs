@@ -328,3 +328,75 @@ fn min_ratings_keeps_only_well_known_items() {
         "{err}"
     );
 }
+
+/// Half-precision weights: half the bytes, widened exactly on load, scores within f16 rounding
+/// of the full-precision model; a malformed file is an error, never a panic.
+#[test]
+fn half_precision_weights_load_and_score_like_the_full_ones() {
+    use tanp::half_weights::{to_half, widen};
+    let _guard = seeded();
+    let (data, _) = synthetic();
+    let cfg = config(&data, DecoderKind::GatingFilm);
+    let device = Device::flex();
+    let model = Tanp::new(&cfg, &device);
+    let full = weights_to_bytes(&model).unwrap();
+    let half = to_half(&full).unwrap();
+    assert!(
+        half.len() < full.len() * 6 / 10,
+        "{} vs {}",
+        half.len(),
+        full.len()
+    );
+    // Widening is exact: rounding twice changes nothing.
+    let wide = widen(half.clone()).unwrap();
+    assert_eq!(to_half(&wide).unwrap(), half);
+    // A file without F16 tensors passes through untouched.
+    assert_eq!(widen(full.clone()).unwrap(), full);
+
+    let catalog = CatalogFile {
+        items: data.catalog.clone(),
+        features: data.items.clone(),
+    };
+    let recommend = |weights: Vec<u8>| {
+        let b = Bundle::new(
+            cfg.clone(),
+            "synthetic",
+            serde_json::Value::Null,
+            vec![],
+            catalog.clone(),
+            weights,
+        )
+        .unwrap();
+        let (m, c, w) = parts(&b);
+        let b = Bundle::from_bytes(&m, &c, w).unwrap();
+        block_on(
+            b.recommender(&device)
+                .unwrap()
+                .recommend(&support(), None, &top(30)),
+        )
+        .unwrap()
+    };
+    let (a, b) = (recommend(full), recommend(half.clone()));
+    let score = |r: &tanp::recommend::Recommendation, id: &str| {
+        r.items.iter().find(|i| i.id == id).unwrap().score
+    };
+    for it in &a.items {
+        let d = (it.score - score(&b, &it.id)).abs();
+        assert!(
+            d < 2e-2 * it.score.abs().max(1.0),
+            "{}: {} vs {}",
+            it.id,
+            it.score,
+            score(&b, &it.id)
+        );
+    }
+
+    for broken in [vec![], vec![1, 2, 3], half[..20].to_vec(), {
+        let mut h = half.clone();
+        h.truncate(h.len() - 3);
+        h
+    }] {
+        let err = widen(broken).unwrap_err();
+        assert!(err.to_string().contains("weights.safetensors"), "{err}");
+    }
+}

@@ -118,6 +118,16 @@ struct ExportArgs {
     /// Skip evaluating the test users (faster; the bundle then carries no metrics).
     #[arg(long)]
     no_metrics: bool,
+    /// How the weights are stored: f16 halves the download (the model still computes in f32;
+    /// the metrics are those of the rounded weights).
+    #[arg(long, value_enum, default_value = "f16")]
+    weights: WeightsArg,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+enum WeightsArg {
+    F16,
+    F32,
 }
 
 #[derive(Args)]
@@ -806,8 +816,17 @@ fn cmd_bench(args: BenchArgs) -> Result<()> {
 }
 
 fn cmd_export(args: ExportArgs) -> Result<()> {
-    let (info, config, model, data, episodes, z) = load_run(&args.model, &args.data_dir, false)?;
+    let (info, config, trained, data, episodes, z) = load_run(&args.model, &args.data_dir, false)?;
     let state = read_state(&args.model)?;
+    let device = Device::flex();
+    let full = tanp::bundle::weights_to_bytes(&trained)?;
+    let weights = match args.weights {
+        WeightsArg::F16 => tanp::half_weights::to_half(&full)?,
+        WeightsArg::F32 => full,
+    };
+    // The model as shipped (rounded to f16 where asked): what the metrics below describe.
+    let model =
+        tanp::bundle::model_from_bytes(&config, weights.clone(), "the exported weights", &device)?;
     let mut provenance = json!({
         "command": info.command.join(" "),
         "commit": git_commit(),
@@ -816,6 +835,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         "train": state.train,
         "best_epoch": state.best_epoch,
         "epochs_run": state.epoch,
+        "weights": format!("{:?}", args.weights).to_lowercase(),
     });
     if !args.no_metrics {
         let with = evaluate(&model, &config, &data, &episodes.test, z, false).1;
@@ -825,8 +845,6 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
             "without_demographics": metrics_json(&without),
         });
     }
-    let device = Device::flex();
-    let weights = tanp::bundle::weights_to_bytes(&model)?;
     let recommender = Recommender::new(
         model,
         config.clone(),
