@@ -73,7 +73,7 @@ fn rewrite(
     let mut out_data = Vec::with_capacity(data.len());
     for (name, info) in names {
         let (dtype, slice) = tensor(name, info, data)?;
-        if dtype == from && slice.len() % width != 0 {
+        if dtype == from && !slice.len().is_multiple_of(width) {
             return Err(bad(format!(
                 "tensor {name} holds {} bytes, not a whole number of {dtype} values",
                 slice.len()
@@ -94,7 +94,7 @@ fn rewrite(
         out_header.insert(name.clone(), info);
     }
     let mut json = serde_json::to_vec(&Value::Object(out_header)).expect("a JSON object");
-    while json.len() % 8 != 0 {
+    while !json.len().is_multiple_of(8) {
         json.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + json.len() + out_data.len());
