@@ -39,9 +39,10 @@ one() {
   if [ "$dataset" != lastfm ]; then split=(--split-seed "$seed"); fi
   local start=$SECONDS
   case $name in
-    popularity*) "$BIN" baseline --method popularity --dataset "$dataset" --data-dir "$DATA" \
+    # Names may carry a prefix (ns10-, lambda0.1-, ...): match the method anywhere.
+    *popularity*) "$BIN" baseline --method popularity --dataset "$dataset" --data-dir "$DATA" \
                    "${split[@]}" --seed "$seed" --quiet --results "$file" "$@" >/dev/null ;;
-    melu*) "$BIN" baseline --method melu --dataset "$dataset" --data-dir "$DATA" "${split[@]}" \
+    *melu*) "$BIN" baseline --method melu --dataset "$dataset" --data-dir "$DATA" "${split[@]}" \
              --seed "$seed" --epochs "$(epochs "$dataset")" --quiet --results "$file" "$@" >/dev/null ;;
     *) rm -rf "$RUNS/$dataset/$name-seed$seed"
        "$BIN" train --dataset "$dataset" --data-dir "$DATA" "${split[@]}" --seed "$seed" \
