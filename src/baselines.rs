@@ -21,7 +21,7 @@ use crate::batch::{HostBatch, Resplit, Task};
 use crate::config::{Feedback, Fidelity, ModelConfig};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
-use crate::eval::{Metrics, Ranking};
+use crate::eval::{Metrics, Ranking, rank_with};
 use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
 use crate::model::{Tanp, TensorBatch};
@@ -266,27 +266,9 @@ pub fn melu_rankings(
     tasks: &[Task],
     device: &Device,
 ) -> Vec<Ranking> {
-    let mut out = Vec::with_capacity(tasks.len());
-    for chunk in tasks.chunks(64) {
-        let refs: Vec<&Task> = chunk.iter().collect();
-        let host = HostBatch::evaluation(&refs);
-        let batch = host.to_tensors(&data.users, &data.items, |_, _| false, device);
-        let scores: Vec<f32> = model
-            .predict(&batch, config)
-            .into_data()
-            .try_to_vec()
-            .expect("f32 scores");
-        for (i, task) in chunk.iter().enumerate() {
-            let start = i * host.n + task.support.len();
-            out.push(Ranking {
-                user: task.user,
-                items: task.query.iter().map(|x| x.item).collect(),
-                truth: task.query.iter().map(|x| x.y).collect(),
-                scores: scores[start..start + task.query.len()].to_vec(),
-            });
-        }
-    }
-    out
+    rank_with(tasks, &data.users, &data.items, 64, device, |batch| {
+        model.predict(batch, config)
+    })
 }
 
 /// What a MeLU training run produced.

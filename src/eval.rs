@@ -1,6 +1,6 @@
 //! Evaluation of a model on test tasks: scores for each query item, then both metric families.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -8,7 +8,7 @@ use crate::batch::{HostBatch, Task, normal_noise};
 use crate::config::Feedback;
 use crate::features::FeatureTable;
 use crate::metrics::{Definition, MetricTable};
-use crate::model::Tanp;
+use crate::model::{Tanp, TensorBatch};
 
 /// How z is chosen at test time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,17 +72,32 @@ pub fn rank_tasks(
     rng: &mut impl Rng,
     device: &Device,
 ) -> Vec<Ranking> {
+    rank_with(tasks, users, items, batch_size, device, |batch| {
+        let [b, _] = batch.y.dims();
+        let eps = match z {
+            ZMode::Mean => None,
+            ZMode::Sample => Some(normal_noise(b, z_dim, rng, device)),
+        };
+        model.predict(batch, eps).0
+    })
+}
+
+/// Scores every query item of every task with `score`, which maps a test-time batch (support
+/// points as context, query points predicted) to one score per point, `[B, N]`.
+pub fn rank_with(
+    tasks: &[Task],
+    users: &FeatureTable,
+    items: &FeatureTable,
+    batch_size: usize,
+    device: &Device,
+    mut score: impl FnMut(&TensorBatch) -> Tensor<2>,
+) -> Vec<Ranking> {
     let mut out = Vec::with_capacity(tasks.len());
     for chunk in tasks.chunks(batch_size.max(1)) {
         let refs: Vec<&Task> = chunk.iter().collect();
         let host = HostBatch::evaluation(&refs);
         let batch = host.to_tensors(users, items, |_, _| false, device);
-        let eps = match z {
-            ZMode::Mean => None,
-            ZMode::Sample => Some(normal_noise(chunk.len(), z_dim, rng, device)),
-        };
-        let (scores, _) = model.predict(&batch, eps);
-        let scores: Vec<f32> = scores.into_data().try_to_vec().expect("f32 scores");
+        let scores: Vec<f32> = score(&batch).into_data().try_to_vec().expect("f32 scores");
         for (i, task) in chunk.iter().enumerate() {
             let start = i * host.n + task.support.len();
             out.push(Ranking {
