@@ -168,7 +168,7 @@ function renderFigure4(data) {
   const chart = heatRows({ rows, labels, markId: "fig4-cell", cell: 22, positive: true });
   $("figure4").append(figure("figure4",
     `The shipped ML-1M Gating-FiLM model (${f.source}; ${f.command ?? ""}): c_ij of 10 random training tasks over k = ${f.k} clusters. ` +
-    "Darker is larger. Ours are nearly uniform (see the README), the paper's Figure 4 is far more peaked.", chart));
+    "Darker is larger. Ours are nearly uniform and alike across tasks (see the README); the paper's Figure 4 is far more peaked, with different peaks per task.", chart));
 }
 
 function renderFigure5(data) {
