@@ -37,7 +37,7 @@ const fmt = (v, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? "â
 
 /** A line chart over categorical x values; every drawn point is a mark with `markId`. */
 function lineChart({ title, xs, series, markId, width = 340, height = 220, yLabel }) {
-  const pad = { l: 42, r: 10, t: 22, b: 34 };
+  const pad = { l: 42, r: 26, t: 22, b: 34 };
   const values = series.flatMap((s) => s.points.map((p) => p.y)).filter((v) => v !== null);
   let lo = Math.min(...values), hi = Math.max(...values);
   if (!values.length) { lo = 0; hi = 1; }
@@ -71,17 +71,23 @@ function lineChart({ title, xs, series, markId, width = 340, height = 220, yLabe
   return g;
 }
 
-/** Rows of values as coloured cells: blue for positive, red for negative (or a 0-1 ramp). */
+/**
+ * Rows of values as coloured cells: blue for positive, red for negative, by magnitude; or, with
+ * `positive`, a light-to-dark ramp over the shown range (min to max), so that small differences
+ * between probabilities stay visible.
+ */
 function heatRows({ rows, labels, markId, cell = 9, positive = false, width }) {
   const cols = Math.max(...rows.map((r) => r.length));
   const labelW = labels ? 64 : 0;
   const cw = width ? Math.max(2, Math.min(cell, (width - labelW) / cols)) : cell;
   const max = Math.max(1e-9, ...rows.flat().map(Math.abs));
+  const lo = Math.min(...rows.flat()), hi = Math.max(...rows.flat());
+  const shade = (v) => (positive ? (hi - lo > 1e-12 ? (v - lo) / (hi - lo) : 1) : Math.abs(v) / max);
   const g = svg("svg", { width: labelW + cols * cw, height: rows.length * (cell + 2), role: "img" });
   rows.forEach((r, i) => {
     if (labels) g.append(text(0, i * (cell + 2) + cell - 1, labels[i]));
     r.forEach((v, j) => {
-      const t = Math.abs(v) / max;
+      const t = shade(v);
       const colour = positive || v >= 0 ? `rgba(59,91,219,${0.08 + 0.92 * t})` : `rgba(201,42,42,${0.08 + 0.92 * t})`;
       g.append(svg("rect", { x: labelW + j * cw, y: i * (cell + 2), width: Math.max(1, cw - 1), height: cell, fill: colour,
         "data-testid": markId, "data-value": v }, [svg("title", {}, [document.createTextNode(v.toFixed(4))])]));
@@ -166,6 +172,10 @@ function renderFigure4(data) {
   const rows = f.tasks.map((t) => t.clusters);
   const labels = f.tasks.map((t, i) => `Ï„${i + 1} u${t.user}`);
   const chart = heatRows({ rows, labels, markId: "fig4-cell", cell: 22, positive: true });
+  const all = rows.flat();
+  chart.setAttribute("height", Number(chart.getAttribute("height")) + 18);
+  chart.append(text(64, Number(chart.getAttribute("height")) - 4,
+    `light = ${(100 * Math.min(...all)).toFixed(1)}%, dark = ${(100 * Math.max(...all)).toFixed(1)}% (the shown range)`));
   $("figure4").append(figure("figure4",
     `The shipped ML-1M Gating-FiLM model (${f.source}; ${f.command ?? ""}): c_ij of 10 random training tasks over k = ${f.k} clusters. ` +
     "Darker is larger. Ours are nearly uniform and alike across tasks (see the README); the paper's Figure 4 is far more peaked, with different peaks per task.", chart));
