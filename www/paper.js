@@ -174,6 +174,7 @@ function renderFigure4(data) {
   const chart = heatRows({ rows, labels, markId: "fig4-cell", cell: 22, positive: true });
   const all = rows.flat();
   chart.setAttribute("height", Number(chart.getAttribute("height")) + 18);
+  chart.setAttribute("width", Math.max(Number(chart.getAttribute("width")), 440));
   chart.append(text(64, Number(chart.getAttribute("height")) - 4,
     `light = ${(100 * Math.min(...all)).toFixed(1)}%, dark = ${(100 * Math.max(...all)).toFixed(1)}% (the shown range)`));
   $("figure4").append(figure("figure4",
