@@ -11,7 +11,6 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -25,6 +24,7 @@ use crate::eval::{Metrics, Ranking, rank_with};
 use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
 use crate::model::{Tanp, TensorBatch};
+use crate::train::epoch_bar;
 
 /// Ranks every query item by how often training users liked it: the number of positive
 /// interactions (rating >= 4 on explicit data, label 1 on implicit data) in all training
@@ -298,16 +298,7 @@ pub fn train_melu(
     let mut model = Melu::new(model_config, config, &device);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let batches = episodes.train.len().div_ceil(config.batch_size);
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new((config.epochs * batches) as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] MeLU epoch {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    let bar = epoch_bar((config.epochs * batches) as u64, quiet, "MeLU epoch");
     let mut best: Option<(f64, usize, Melu)> = None;
     for epoch in 0..config.epochs {
         let started = Instant::now();

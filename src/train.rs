@@ -152,6 +152,20 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
 /// Trains on `episodes.train`, selects on `episodes.valid`, writes checkpoints to `out` (and
 /// resumes from them when `out` already holds a run with the same configuration).
 /// Returns the best model (by validation score) and the final state.
+/// The progress bar of a training run: `steps` batches, a message per epoch; hidden when quiet.
+pub fn epoch_bar(steps: u64, quiet: bool, label: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps);
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{elapsed_precise}} [{{bar:30}}] {label} {{msg}}"))
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 pub fn train(
     data: &Dataset,
     episodes: &Episodes,
@@ -217,16 +231,7 @@ pub fn train(
     } else {
         episodes.train.len().div_ceil(config.batch_size)
     };
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new((config.epochs * batches_per_epoch) as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    let bar = epoch_bar((config.epochs * batches_per_epoch) as u64, quiet, "epoch");
     bar.set_position((state.epoch * batches_per_epoch) as u64);
     let n_fields = data.users.fields.len();
     let inner = device.clone().inner();
