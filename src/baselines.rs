@@ -11,9 +11,6 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{HostBatch, Resplit, Task};
@@ -24,7 +21,7 @@ use crate::eval::{Metrics, Ranking, rank_with};
 use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
 use crate::model::{Tanp, TensorBatch};
-use crate::train::epoch_bar;
+use crate::train::{epoch_bar, epoch_order};
 
 /// Ranks every query item by how often training users liked it: the number of positive
 /// interactions (rating >= 4 on explicit data, label 1 on implicit data) in all training
@@ -302,14 +299,7 @@ pub fn train_melu(
     let mut best: Option<(f64, usize, Melu)> = None;
     for epoch in 0..config.epochs {
         let started = Instant::now();
-        let mut rng = StdRng::seed_from_u64(
-            config
-                .seed
-                .wrapping_mul(1_000_003)
-                .wrapping_add(epoch as u64),
-        );
-        let mut order: Vec<&Task> = episodes.train.iter().collect();
-        order.shuffle(&mut rng);
+        let (mut rng, order) = epoch_order(&episodes.train, config.seed, epoch);
         let mut sum = 0.0;
         for chunk in order.chunks(config.batch_size) {
             let host = HostBatch::training(chunk, Resplit::Paper { n_s: config.n_s }, &mut rng);

@@ -152,6 +152,15 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
 /// Trains on `episodes.train`, selects on `episodes.valid`, writes checkpoints to `out` (and
 /// resumes from them when `out` already holds a run with the same configuration).
 /// Returns the best model (by validation score) and the final state.
+/// The seeded RNG of one epoch and its shuffled task order. Each epoch has its own stream, so a
+/// resumed run repeats an uninterrupted one.
+pub fn epoch_order(tasks: &[Task], seed: u64, epoch: usize) -> (StdRng, Vec<&Task>) {
+    let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+    let mut order: Vec<&Task> = tasks.iter().collect();
+    order.shuffle(&mut rng);
+    (rng, order)
+}
+
 /// The progress bar of a training run: `steps` batches, a message per epoch; hidden when quiet.
 pub fn epoch_bar(steps: u64, quiet: bool, label: &str) -> ProgressBar {
     if quiet {
@@ -238,15 +247,7 @@ pub fn train(
 
     for epoch in state.epoch..config.epochs {
         let started = Instant::now();
-        // Each epoch has its own RNG stream, so a resumed run repeats an uninterrupted one.
-        let mut rng = StdRng::seed_from_u64(
-            config
-                .seed
-                .wrapping_mul(1_000_003)
-                .wrapping_add(epoch as u64),
-        );
-        let mut order: Vec<&Task> = episodes.train.iter().collect();
-        order.shuffle(&mut rng);
+        let (mut rng, order) = epoch_order(&episodes.train, config.seed, epoch);
         let (mut sum_loss, mut sum_pred, mut sum_kl, mut sum_cl) = (0.0, 0.0, 0.0, 0.0);
         for chunk in order.chunks(config.batch_size).take(batches_per_epoch) {
             let host = HostBatch::training(chunk, resplit, &mut rng);

@@ -501,24 +501,20 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     let train_seconds = started.elapsed().as_secs_f64();
     let (_, metrics) = evaluate(&model, &config, &data, &episodes.test, tc.z_mode, false);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
-    print_table(&metrics);
-    if let Some(path) = &args.results {
-        let result = RunResult {
-            command: &command,
-            commit,
-            seed: args.seed,
-            data: &args.data,
-            dataset: &data,
-            episodes: &episodes,
-            model: json!(config),
-            train: json!(tc),
-            best_epoch: state.best_epoch,
-            metrics: &metrics,
-            seconds: (train_seconds, eval_seconds),
-        };
-        result.write(path)?;
+    RunResult {
+        command: &command,
+        commit,
+        seed: args.seed,
+        data: &args.data,
+        dataset: &data,
+        episodes: &episodes,
+        model: json!(config),
+        train: json!(tc),
+        best_epoch: state.best_epoch,
+        metrics: &metrics,
+        seconds: (train_seconds, eval_seconds),
     }
-    Ok(())
+    .report(args.results.as_deref())
 }
 
 /// One results/ JSON file: what ran (command, commit, seed, data), how well, how long.
@@ -537,6 +533,12 @@ struct RunResult<'a> {
 }
 
 impl RunResult<'_> {
+    /// Prints the metrics table and, when asked, writes the results file.
+    fn report(&self, path: Option<&Path>) -> Result<()> {
+        print_table(self.metrics);
+        path.map_or(Ok(()), |p| self.write(p))
+    }
+
     fn write(&self, path: &Path) -> Result<()> {
         let e = self.episodes;
         let result = json!({
@@ -609,24 +611,20 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
     };
     let metrics = Metrics::from_rankings(&rankings, data.feedback);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
-    print_table(&metrics);
-    if let Some(path) = &args.results {
-        RunResult {
-            command: &command,
-            commit,
-            seed: args.seed,
-            data: &args.data,
-            dataset: &data,
-            episodes: &episodes,
-            model,
-            train,
-            best_epoch,
-            metrics: &metrics,
-            seconds: (train_seconds, eval_seconds),
-        }
-        .write(path)?;
+    RunResult {
+        command: &command,
+        commit,
+        seed: args.seed,
+        data: &args.data,
+        dataset: &data,
+        episodes: &episodes,
+        model,
+        train,
+        best_epoch,
+        metrics: &metrics,
+        seconds: (train_seconds, eval_seconds),
     }
-    Ok(())
+    .report(args.results.as_deref())
 }
 
 fn load_run(
