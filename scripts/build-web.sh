@@ -2,7 +2,7 @@
 # Builds the wasm package into pkg/ (wasm-bindgen --target web, ESM + TypeScript types +
 # package.json) and copies it to www/pkg/ for the demo page. Two builds of the same crate:
 # tanp_bg.wasm (feature `web`: the CPU backend only, small) and tanp_webgpu_bg.wasm (feature
-# `webgpu`: adds burn's wgpu runtime); index.js downloads only the one the backend needs. Installs what is missing: the
+# `webgpu`: burn's wgpu runtime, no CPU backend); index.js downloads only the one the backend needs. Installs what is missing: the
 # wasm32 target and wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in
 # Cargo.lock.
 set -euo pipefail
@@ -20,16 +20,18 @@ if [ "$have" != "$want" ]; then
 fi
 
 rm -rf pkg
-# build FEATURE OUT_NAME: one wasm build, bound into pkg/OUT_NAME.js + OUT_NAME_bg.wasm.
+# build FEATURE OUT_NAME PROFILE: one wasm build, bound into pkg/OUT_NAME.js + OUT_NAME_bg.wasm.
 build() {
-  echo "building the wasm module, features $1 (profile wasm-release)"
-  cargo build --lib --target wasm32-unknown-unknown --profile wasm-release \
+  echo "building the wasm module, features $1 (profile $3)"
+  cargo build --lib --target wasm32-unknown-unknown --profile "$3" \
     --no-default-features --features "$1"
   wasm-bindgen --target web --out-dir pkg --out-name "$2" --remove-name-section --remove-producers-section \
-    "$target_dir/wasm32-unknown-unknown/wasm-release/tanp.wasm"
+    "$target_dir/wasm32-unknown-unknown/$3/tanp.wasm"
 }
-build web tanp
-build webgpu tanp_webgpu
+# The CPU build is tuned for speed (it does the numerical work); the WebGPU build for size (its
+# Rust side records and dispatches GPU work: opt-level "z" halves its download).
+build web tanp wasm-release
+build webgpu tanp_webgpu wasm-size
 cp web/index.js web/index.d.ts pkg/
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 cat > pkg/package.json <<JSON

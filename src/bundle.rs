@@ -115,7 +115,7 @@ pub fn model_from_bytes(
     config.validate()?;
     let mut model = Tanp::new(config, device);
     // Half-precision weights (the shipped bundle's) are widened: the model computes in F32.
-    let bytes = crate::half_weights::widen(bytes)?;
+    let bytes = crate::compact_weights::widen(bytes)?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     let result = model.load_from(&mut store).map_err(|e| {
         TanpError::Model(format!("{WEIGHTS} does not fit the manifest's model: {e}"))

@@ -4,19 +4,19 @@
 
 pub mod batch;
 pub mod bundle;
+pub mod compact_weights;
 pub mod config;
 #[cfg(feature = "native")]
 pub mod data;
 pub mod data_types;
 pub mod error;
 pub mod features;
-pub mod half_weights;
 pub mod metrics;
 pub mod model;
 pub mod recommend;
 #[cfg(feature = "native")]
 pub mod serve;
-#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
 pub mod web;
 
 pub use error::{Result, TanpError};

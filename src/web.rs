@@ -119,6 +119,20 @@ async fn webgpu() -> Result<Device, JsError> {
     ))
 }
 
+/// burn's CPU backend, in the `web` build.
+#[cfg(feature = "cpu")]
+fn cpu() -> Result<Device, JsError> {
+    Ok(Device::flex())
+}
+
+/// The WebGPU build carries no CPU backend (the JS wrapper loads the `web` build for the CPU).
+#[cfg(not(feature = "cpu"))]
+fn cpu() -> Result<Device, JsError> {
+    Err(JsError::new(
+        "this wasm module is the WebGPU build: load tanp_bg.wasm for the CPU backend",
+    ))
+}
+
 /// A loaded model bundle on one backend.
 #[wasm_bindgen]
 pub struct Recommender {
@@ -137,7 +151,7 @@ impl Recommender {
         backend: String,
     ) -> Result<Recommender, JsError> {
         let device = match backend.as_str() {
-            "cpu" => Device::flex(),
+            "cpu" => cpu()?,
             "webgpu" => webgpu().await?,
             other => {
                 return Err(JsError::new(&format!(

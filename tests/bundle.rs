@@ -6,7 +6,7 @@ use common::{config, seeded, synthetic, values};
 use tanp::bundle::{
     Bundle, CATALOG, CatalogFile, MANIFEST, TaskAssignment, WEIGHTS, weights_to_bytes,
 };
-use tanp::config::DecoderKind;
+use tanp::config::{DecoderKind, ModelConfig};
 use tanp::error::TanpError;
 use tanp::model::Tanp;
 use tanp::model::embedding::FieldInput;
@@ -329,16 +329,70 @@ fn min_ratings_keeps_only_well_known_items() {
     );
 }
 
+/// The top 30 of a bundle made of the synthetic model's config and `weights`.
+fn top30_with_weights(
+    data: &tanp::data::Dataset,
+    cfg: &ModelConfig,
+    weights: Vec<u8>,
+) -> tanp::recommend::Recommendation {
+    let catalog = CatalogFile {
+        items: data.catalog.clone(),
+        features: data.items.clone(),
+    };
+    let b = Bundle::new(
+        cfg.clone(),
+        "synthetic",
+        serde_json::Value::Null,
+        vec![],
+        catalog,
+        weights,
+    )
+    .unwrap();
+    let (m, c, w) = parts(&b);
+    let b = Bundle::from_bytes(&m, &c, w).unwrap();
+    block_on(
+        b.recommender(&Device::flex())
+            .unwrap()
+            .recommend(&support(), None, &top(30)),
+    )
+    .unwrap()
+}
+
+/// Every score of `a` within `tolerance` (relative, at least absolute) of the same item's in `b`.
+fn assert_scores_close(
+    a: &tanp::recommend::Recommendation,
+    b: &tanp::recommend::Recommendation,
+    tolerance: f32,
+) {
+    for it in &a.items {
+        let other = b.items.iter().find(|i| i.id == it.id).map(|i| i.score);
+        let other = other.unwrap_or_else(|| panic!("{} missing from the second top 30", it.id));
+        let d = (it.score - other).abs();
+        assert!(
+            d < tolerance * it.score.abs().max(1.0),
+            "{}: {} vs {other}",
+            it.id,
+            it.score
+        );
+    }
+}
+
+/// A malformed compact file is a typed error naming the weights file, never a panic.
+fn assert_rejected(broken: Vec<u8>, what: &str) {
+    let err = tanp::compact_weights::widen(broken).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("weights.safetensors"), "{what}: {msg}");
+}
+
 /// Half-precision weights: half the bytes, widened exactly on load, scores within f16 rounding
 /// of the full-precision model; a malformed file is an error, never a panic.
 #[test]
 fn half_precision_weights_load_and_score_like_the_full_ones() {
-    use tanp::half_weights::{to_half, widen};
+    use tanp::compact_weights::{to_half, widen};
     let _guard = seeded();
     let (data, _) = synthetic();
     let cfg = config(&data, DecoderKind::GatingFilm);
-    let device = Device::flex();
-    let model = Tanp::new(&cfg, &device);
+    let model = Tanp::new(&cfg, &Device::flex());
     let full = weights_to_bytes(&model).unwrap();
     let half = to_half(&full).unwrap();
     assert!(
@@ -353,50 +407,115 @@ fn half_precision_weights_load_and_score_like_the_full_ones() {
     // A file without F16 tensors passes through untouched.
     assert_eq!(widen(full.clone()).unwrap(), full);
 
-    let catalog = CatalogFile {
-        items: data.catalog.clone(),
-        features: data.items.clone(),
-    };
-    let recommend = |weights: Vec<u8>| {
-        let b = Bundle::new(
-            cfg.clone(),
-            "synthetic",
-            serde_json::Value::Null,
-            vec![],
-            catalog.clone(),
-            weights,
-        )
-        .unwrap();
-        let (m, c, w) = parts(&b);
-        let b = Bundle::from_bytes(&m, &c, w).unwrap();
-        block_on(
-            b.recommender(&device)
-                .unwrap()
-                .recommend(&support(), None, &top(30)),
-        )
-        .unwrap()
-    };
-    let (a, b) = (recommend(full), recommend(half.clone()));
-    let score = |r: &tanp::recommend::Recommendation, id: &str| {
-        r.items.iter().find(|i| i.id == id).unwrap().score
-    };
-    for it in &a.items {
-        let d = (it.score - score(&b, &it.id)).abs();
-        assert!(
-            d < 2e-2 * it.score.abs().max(1.0),
-            "{}: {} vs {}",
-            it.id,
-            it.score,
-            score(&b, &it.id)
+    let (a, b) = (
+        top30_with_weights(&data, &cfg, full),
+        top30_with_weights(&data, &cfg, half.clone()),
+    );
+    assert_scores_close(&a, &b, 2e-2);
+
+    for (broken, what) in [
+        (vec![], "empty"),
+        (vec![1, 2, 3], "3 bytes"),
+        (half[..20].to_vec(), "cut in the header"),
+        (half[..half.len() - 3].to_vec(), "cut in the data"),
+    ] {
+        assert_rejected(broken, what);
+    }
+}
+
+/// The safetensors header of `bytes` and its data, for tests that corrupt one.
+fn header_of(bytes: &[u8]) -> (serde_json::Map<String, serde_json::Value>, Vec<u8>) {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    (header, bytes[8 + n..].to_vec())
+}
+
+fn with_header(header: &serde_json::Map<String, serde_json::Value>, data: &[u8]) -> Vec<u8> {
+    let json = serde_json::to_vec(header).unwrap();
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend(json);
+    out.extend_from_slice(data);
+    out
+}
+
+/// q8 weights: embedding tables in 8 bits with a scale per row, the rest in f16. Each table value
+/// comes back within half a step (max|row| / 254) of the original; scores stay close to the
+/// full-precision model's; every inconsistency between a table and its scales is an error.
+#[test]
+fn q8_weights_load_and_score_close_to_the_full_ones() {
+    use tanp::compact_weights::{SCALE_SUFFIX, to_q8, widen};
+    let _guard = seeded();
+    let (data, _) = synthetic();
+    let cfg = config(&data, DecoderKind::GatingFilm);
+    let model = Tanp::new(&cfg, &Device::flex());
+    let full = weights_to_bytes(&model).unwrap();
+    let q8 = to_q8(&full).unwrap();
+    assert!(to_q8(&q8).is_err(), "quantising twice must be refused");
+    let (q_header, _) = header_of(&q8);
+    let tables: Vec<&String> = q_header
+        .iter()
+        .filter(|(_, v)| v["dtype"] == "I8")
+        .map(|(k, _)| k)
+        .collect();
+    assert!(!tables.is_empty(), "no table was quantised");
+    assert!(
+        tables.iter().all(|t| t.contains("_embedding.")),
+        "{tables:?}"
+    );
+
+    // Round trip: value by value against the original tables.
+    let (f_header, f_data) = header_of(&full);
+    let (w_header, w_data) = header_of(&widen(q8.clone()).unwrap());
+    assert!(w_header.keys().all(|k| !k.ends_with(SCALE_SUFFIX)));
+    let floats = |h: &serde_json::Map<String, serde_json::Value>, d: &[u8], name: &str| {
+        let o = &h[name]["data_offsets"];
+        let (a, b) = (
+            o[0].as_u64().unwrap() as usize,
+            o[1].as_u64().unwrap() as usize,
         );
+        d[a..b]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect::<Vec<f32>>()
+    };
+    for table in &tables {
+        let cols = f_header[table.as_str()]["shape"][1].as_u64().unwrap() as usize;
+        let (orig, back) = (
+            floats(&f_header, &f_data, table),
+            floats(&w_header, &w_data, table),
+        );
+        assert_eq!(orig.len(), back.len());
+        for (row_o, row_b) in orig.chunks(cols).zip(back.chunks(cols)) {
+            let step = row_o.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0;
+            for (o, b) in row_o.iter().zip(row_b) {
+                assert!((o - b).abs() <= step / 2.0 + 1e-6, "{table}: {o} vs {b}");
+            }
+        }
     }
 
-    for broken in [vec![], vec![1, 2, 3], half[..20].to_vec(), {
-        let mut h = half.clone();
-        h.truncate(h.len() - 3);
-        h
-    }] {
-        let err = widen(broken).unwrap_err();
-        assert!(err.to_string().contains("weights.safetensors"), "{err}");
-    }
+    let (a, b) = (
+        top30_with_weights(&data, &cfg, full),
+        top30_with_weights(&data, &cfg, q8.clone()),
+    );
+    assert_scores_close(&a, &b, 5e-2);
+
+    // Corruptions: a scale tensor missing, of the wrong length, or scaling no table.
+    let (header, data_bytes) = header_of(&q8);
+    let table = tables[0].clone();
+    let scale = format!("{table}{SCALE_SUFFIX}");
+    let mut missing = header.clone();
+    missing.remove(&scale);
+    assert_rejected(with_header(&missing, &data_bytes), "scales missing");
+    let mut wrong = header.clone();
+    wrong[&scale]["shape"] = serde_json::json!([1]);
+    wrong[&scale]["data_offsets"][1] =
+        serde_json::json!(wrong[&scale]["data_offsets"][0].as_u64().unwrap() + 4);
+    assert_rejected(
+        with_header(&wrong, &data_bytes),
+        "scales of the wrong shape",
+    );
+    let mut orphan = header.clone();
+    let info = orphan.remove(&table).unwrap();
+    orphan.insert(format!("{table}.renamed"), info);
+    assert_rejected(with_header(&orphan, &data_bytes), "scales of no table");
 }

@@ -118,14 +118,16 @@ struct ExportArgs {
     /// Skip evaluating the test users (faster; the bundle then carries no metrics).
     #[arg(long)]
     no_metrics: bool,
-    /// How the weights are stored: f16 halves the download (the model still computes in f32;
-    /// the metrics are those of the rounded weights).
-    #[arg(long, value_enum, default_value = "f16")]
+    /// How the weights are stored: q8 keeps the embedding tables in 8 bits with a scale per
+    /// row and the rest in f16; f16 stores everything in half precision. The model still
+    /// computes in f32; the metrics are those of the stored weights.
+    #[arg(long, value_enum, default_value = "q8")]
     weights: WeightsArg,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
 enum WeightsArg {
+    Q8,
     F16,
     F32,
 }
@@ -819,10 +821,11 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     let device = Device::flex();
     let full = tanp::bundle::weights_to_bytes(&trained)?;
     let weights = match args.weights {
-        WeightsArg::F16 => tanp::half_weights::to_half(&full)?,
+        WeightsArg::Q8 => tanp::compact_weights::to_q8(&full)?,
+        WeightsArg::F16 => tanp::compact_weights::to_half(&full)?,
         WeightsArg::F32 => full,
     };
-    // The model as shipped (rounded to f16 where asked): what the metrics below describe.
+    // The model as shipped (rounded as asked): what the metrics below describe.
     let model =
         tanp::bundle::model_from_bytes(&config, weights.clone(), "the exported weights", &device)?;
     let mut provenance = json!({

@@ -1,0 +1,299 @@
+//! Compact storage for bundle weights, widened back to F32 before burn loads them, so the model
+//! computes in F32 on every backend:
+//! - `f16`: every F32 tensor stored as F16 (half the bytes; rounding error below 0.05%);
+//! - `q8`: the embedding tables (most of the bytes: one row per actor, director, ZIP code, ...)
+//!   stored as I8 with one F32 scale per row (`<name>.q8_scale`, symmetric absmax: `x = q *
+//!   scale`), everything else as F16. A quarter of the F32 bytes for the tables; per-value error
+//!   at most half a step, `max|row| / 254`.
+//!
+//! Both directions rewrite the header and the data; nothing else in the file changes.
+//! The format: an 8-byte little-endian header length `n`, `n` bytes of JSON (each tensor's
+//! `dtype`, `shape` and `data_offsets` into the data that follows, plus an optional
+//! `__metadata__`), then the data.
+
+use half::f16;
+use serde_json::{Map, Value};
+
+use crate::error::{Result, TanpError};
+
+fn bad(what: impl std::fmt::Display) -> TanpError {
+    TanpError::Model(format!("weights.safetensors: {what}"))
+}
+
+/// The header and the data of a safetensors file.
+fn split(bytes: &[u8]) -> Result<(Map<String, Value>, &[u8])> {
+    let len: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            bad(format!(
+                "expected an 8-byte header length, found {} bytes",
+                bytes.len()
+            ))
+        })?;
+    let n = u64::from_le_bytes(len) as usize;
+    let header = bytes
+        .get(8..8usize.saturating_add(n))
+        .ok_or_else(|| bad(format!("header of {n} bytes runs past the end of the file")))?;
+    let header: Map<String, Value> = serde_json::from_slice(header)
+        .map_err(|e| bad(format!("the header is not a JSON object: {e}")))?;
+    Ok((header, &bytes[8 + n..]))
+}
+
+/// One tensor's entry: dtype and byte range, checked against the data.
+fn tensor<'a>(name: &str, info: &Value, data: &'a [u8]) -> Result<(String, &'a [u8])> {
+    let dtype = info["dtype"]
+        .as_str()
+        .ok_or_else(|| bad(format!("tensor {name} has no dtype")))?;
+    let range = info["data_offsets"]
+        .as_array()
+        .and_then(|o| Some((o.first()?.as_u64()? as usize, o.get(1)?.as_u64()? as usize)))
+        .ok_or_else(|| bad(format!("tensor {name} has no data_offsets")))?;
+    let slice = data.get(range.0..range.1).ok_or_else(|| {
+        bad(format!(
+            "tensor {name}'s data {range:?} lies outside the file"
+        ))
+    })?;
+    Ok((dtype.to_string(), slice))
+}
+
+/// The suffix of the tensor holding the per-row scales of an I8 tensor.
+pub const SCALE_SUFFIX: &str = ".q8_scale";
+
+/// A tensor's shape from its header entry.
+fn shape(name: &str, info: &Value) -> Result<Vec<usize>> {
+    info["shape"]
+        .as_array()
+        .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect())
+        .ok_or_else(|| bad(format!("tensor {name} has no shape")))
+}
+
+/// One tensor of a file.
+struct Entry<'a> {
+    name: String,
+    dtype: String,
+    shape: Vec<usize>,
+    data: &'a [u8],
+}
+
+/// One tensor of the rewritten file.
+struct Out {
+    name: String,
+    dtype: &'static str,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl Out {
+    /// `e` under a new dtype.
+    fn like(e: &Entry, dtype: &'static str, data: Vec<u8>) -> Out {
+        Out {
+            name: e.name.clone(),
+            dtype,
+            shape: e.shape.clone(),
+            data,
+        }
+    }
+}
+
+fn find<'a, 'b>(all: &'b [Entry<'a>], name: &str) -> Option<&'b Entry<'a>> {
+    all.iter().find(|e| e.name == name)
+}
+
+/// Rewrites a safetensors file tensor by tensor: `convert` maps each tensor (seeing all of
+/// them) to the tensors that replace it, none to drop it. Unknown dtypes are the caller's to copy.
+fn rewrite(
+    bytes: &[u8],
+    convert: impl Fn(&Entry, &[Entry]) -> Result<Vec<Out>>,
+) -> Result<Vec<u8>> {
+    let (header, data) = split(bytes)?;
+    let mut entries = Vec::new();
+    for (name, info) in header.iter().filter(|(k, _)| *k != "__metadata__") {
+        let (dtype, slice) = tensor(name, info, data)?;
+        let start = info["data_offsets"][0].as_u64().unwrap_or(0);
+        let entry = Entry {
+            name: name.clone(),
+            dtype,
+            shape: shape(name, info)?,
+            data: slice,
+        };
+        entries.push((start, entry));
+    }
+    entries.sort_by_key(|(start, _)| *start);
+    let entries: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
+    let mut out_header = Map::new();
+    if let Some(meta) = header.get("__metadata__") {
+        out_header.insert("__metadata__".into(), meta.clone());
+    }
+    let mut out_data = Vec::with_capacity(data.len());
+    for entry in &entries {
+        for out in convert(entry, &entries)? {
+            let start = out_data.len();
+            out_data.extend_from_slice(&out.data);
+            out_header.insert(
+                out.name,
+                serde_json::json!({
+                    "dtype": out.dtype,
+                    "shape": out.shape,
+                    "data_offsets": [start, out_data.len()],
+                }),
+            );
+        }
+    }
+    let mut json = serde_json::to_vec(&Value::Object(out_header)).expect("a JSON object");
+    while !json.len().is_multiple_of(8) {
+        json.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + json.len() + out_data.len());
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&out_data);
+    Ok(out)
+}
+
+/// `e` unchanged; only dtypes this module knows are kept, so nothing is silently mangled.
+fn copy(e: &Entry) -> Result<Vec<Out>> {
+    let dtype = match e.dtype.as_str() {
+        "F32" => "F32",
+        "F16" => "F16",
+        "I8" => "I8",
+        "I64" => "I64",
+        "I32" => "I32",
+        "U8" => "U8",
+        "BOOL" => "BOOL",
+        other => {
+            return Err(bad(format!(
+                "tensor {} has dtype {other}, expected F32, F16 or I8",
+                e.name
+            )));
+        }
+    };
+    Ok(vec![Out::like(e, dtype, e.data.to_vec())])
+}
+
+/// The values of a tensor of `width`-byte elements, checked against its shape.
+fn values<'a>(e: &'a Entry, width: usize) -> Result<std::slice::ChunksExact<'a, u8>> {
+    let count: usize = e.shape.iter().product();
+    if e.data.len() != count * width {
+        return Err(bad(format!(
+            "tensor {} of shape {:?} ({}) should hold {} bytes, found {}",
+            e.name,
+            e.shape,
+            e.dtype,
+            count * width,
+            e.data.len()
+        )));
+    }
+    Ok(e.data.chunks_exact(width))
+}
+
+fn f32s(e: &Entry) -> Result<Vec<f32>> {
+    Ok(values(e, 4)?
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+fn f16_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter()
+        .flat_map(|&x| f16::from_f32(x).to_le_bytes())
+        .collect()
+}
+
+fn f32_bytes(v: impl IntoIterator<Item = f32>) -> Vec<u8> {
+    v.into_iter().flat_map(f32::to_le_bytes).collect()
+}
+
+/// F32 tensors stored as F16 (round to nearest even).
+pub fn to_half(bytes: &[u8]) -> Result<Vec<u8>> {
+    rewrite(bytes, |e, _| match e.dtype.as_str() {
+        "F32" => Ok(vec![Out::like(e, "F16", f16_bytes(&f32s(e)?))]),
+        _ => copy(e),
+    })
+}
+
+/// Whether `q8` stores a tensor in 8 bits: the embedding tables (rank 2).
+fn is_table(e: &Entry) -> bool {
+    e.dtype == "F32" && e.shape.len() == 2 && e.name.contains("_embedding.")
+}
+
+/// The embedding tables as I8 with a per-row F32 scale, other F32 tensors as F16.
+pub fn to_q8(bytes: &[u8]) -> Result<Vec<u8>> {
+    rewrite(bytes, |e, _| {
+        if e.name.ends_with(SCALE_SUFFIX) || e.dtype == "I8" {
+            return Err(bad(format!("tensor {} is already stored in q8", e.name)));
+        }
+        if !is_table(e) {
+            return match e.dtype.as_str() {
+                "F32" => Ok(vec![Out::like(e, "F16", f16_bytes(&f32s(e)?))]),
+                _ => copy(e),
+            };
+        }
+        let v = f32s(e)?;
+        let cols = e.shape[1].max(1);
+        let mut q = Vec::with_capacity(v.len());
+        let mut scales = Vec::with_capacity(e.shape[0]);
+        for row in v.chunks(cols) {
+            let scale = row.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0;
+            q.extend(row.iter().map(|&x| {
+                let step = if scale > 0.0 { x / scale } else { 0.0 };
+                step.round().clamp(-127.0, 127.0) as i8 as u8
+            }));
+            scales.push(scale);
+        }
+        Ok(vec![
+            Out::like(e, "I8", q),
+            Out {
+                name: format!("{}{SCALE_SUFFIX}", e.name),
+                dtype: "F32",
+                shape: vec![scales.len()],
+                data: f32_bytes(scales),
+            },
+        ])
+    })
+}
+
+/// F16 and q8 tensors widened to F32 (F16 exactly; I8 times its row's scale). A file holding
+/// F32 tensors only comes back unchanged.
+pub fn widen(bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let (header, _) = split(&bytes)?;
+    if !header
+        .values()
+        .any(|v| v["dtype"] == "F16" || v["dtype"] == "I8")
+    {
+        return Ok(bytes);
+    }
+    rewrite(&bytes, |e, all| {
+        if let Some(table) = e.name.strip_suffix(SCALE_SUFFIX) {
+            if find(all, table).is_none_or(|t| t.dtype != "I8") {
+                return Err(bad(format!("{} scales no I8 tensor {table}", e.name)));
+            }
+            return Ok(vec![]);
+        }
+        match e.dtype.as_str() {
+            "F16" => {
+                let v = values(e, 2)?.map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32());
+                Ok(vec![Out::like(e, "F32", f32_bytes(v))])
+            }
+            "I8" => {
+                let scale_name = format!("{}{SCALE_SUFFIX}", e.name);
+                let scales = find(all, &scale_name)
+                    .ok_or_else(|| bad(format!("I8 tensor {} has no {scale_name}", e.name)))?;
+                let rows = e.shape.first().copied().unwrap_or(1);
+                if e.shape.len() != 2 || scales.dtype != "F32" || scales.shape != [rows] {
+                    return Err(bad(format!(
+                        "I8 tensor {} should be [rows, cols] with F32 scales of shape [rows]; \
+                         found {:?} with {} scales of shape {:?}",
+                        e.name, e.shape, scales.dtype, scales.shape
+                    )));
+                }
+                let scales = f32s(scales)?;
+                let cols = e.shape[1].max(1);
+                let v = values(e, 1)?
+                    .enumerate()
+                    .map(|(i, b)| b[0] as i8 as f32 * scales[i / cols]);
+                Ok(vec![Out::like(e, "F32", f32_bytes(v))])
+            }
+            _ => copy(e),
+        }
+    })
+}
