@@ -513,6 +513,7 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         model: json!(config),
         train: json!(tc),
         best_epoch: state.best_epoch,
+        curve: Some(json!(state.log)),
         metrics: &metrics,
         seconds: (train_seconds, eval_seconds),
     }
@@ -530,6 +531,8 @@ struct RunResult<'a> {
     model: serde_json::Value,
     train: serde_json::Value,
     best_epoch: Option<usize>,
+    /// Per-epoch training loss and validation score (TaNP runs): the learning curve.
+    curve: Option<serde_json::Value>,
     metrics: &'a Metrics,
     seconds: (f64, f64),
 }
@@ -554,6 +557,7 @@ impl RunResult<'_> {
             "train": self.train,
             "best_epoch": self.best_epoch,
             "metrics": metrics_json(self.metrics),
+            "curve": self.curve,
             "wall_seconds": {"train": self.seconds.0, "eval": self.seconds.1},
             "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
         });
@@ -623,6 +627,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
         model,
         train,
         best_epoch,
+        curve: None,
         metrics: &metrics,
         seconds: (train_seconds, eval_seconds),
     }
