@@ -375,8 +375,9 @@ fn git_commit() -> Option<String> {
         .args(["rev-parse", "HEAD"])
         .output()
         .ok()?;
+    // Changed files outside results/ (results do not change what runs; a rerun replaces them).
     let dirty = std::process::Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
+        .args(["status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"])
         .output()
         .ok()
         .is_some_and(|o| !o.stdout.is_empty());
