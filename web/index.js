@@ -1,6 +1,6 @@
 // tanp: the TaNP recommender in the browser. A thin layer over two builds of one wasm-bindgen
 // module: tanp.js / tanp_bg.wasm (CPU with wasm SIMD, small) and tanp_webgpu.js /
-// tanp_webgpu_bg.wasm (adds burn's WebGPU runtime, much larger). Only the one the chosen backend
+// tanp_webgpu_bg.wasm (burn's WebGPU runtime and no CPU backend, larger). Only the one the chosen backend
 // needs is downloaded. This file fetches a model bundle, chooses the backend and times calls.
 
 /** The two builds: which glue module and wasm file each backend needs. */
