@@ -374,10 +374,18 @@ fn git_commit() -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()
-        .ok()?;
+        .ok()
+        .filter(|o| o.status.success())?;
     // Changed files outside results/ (results do not change what runs; a rerun replaces them).
     let dirty = std::process::Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"])
+        .args([
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!results",
+        ])
         .output()
         .ok()
         .is_some_and(|o| !o.stdout.is_empty());
