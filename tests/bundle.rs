@@ -384,16 +384,27 @@ fn assert_rejected(broken: Vec<u8>, what: &str) {
     assert!(msg.contains("weights.safetensors"), "{what}: {msg}");
 }
 
+/// A fresh Gating-FiLM model on the synthetic data and its F32 safetensors, under the seed lock.
+fn fresh_model_weights() -> (
+    std::sync::MutexGuard<'static, ()>,
+    tanp::data::Dataset,
+    ModelConfig,
+    Vec<u8>,
+) {
+    let guard = seeded();
+    let (data, _) = synthetic();
+    let cfg = config(&data, DecoderKind::GatingFilm);
+    let model = Tanp::new(&cfg, &Device::flex());
+    let full = weights_to_bytes(&model).unwrap();
+    (guard, data, cfg, full)
+}
+
 /// Half-precision weights: half the bytes, widened exactly on load, scores within f16 rounding
 /// of the full-precision model; a malformed file is an error, never a panic.
 #[test]
 fn half_precision_weights_load_and_score_like_the_full_ones() {
     use tanp::compact_weights::{to_half, widen};
-    let _guard = seeded();
-    let (data, _) = synthetic();
-    let cfg = config(&data, DecoderKind::GatingFilm);
-    let model = Tanp::new(&cfg, &Device::flex());
-    let full = weights_to_bytes(&model).unwrap();
+    let (_guard, data, cfg, full) = fresh_model_weights();
     let half = to_half(&full).unwrap();
     assert!(
         half.len() < full.len() * 6 / 10,
@@ -444,11 +455,7 @@ fn with_header(header: &serde_json::Map<String, serde_json::Value>, data: &[u8])
 #[test]
 fn q8_weights_load_and_score_close_to_the_full_ones() {
     use tanp::compact_weights::{SCALE_SUFFIX, to_q8, widen};
-    let _guard = seeded();
-    let (data, _) = synthetic();
-    let cfg = config(&data, DecoderKind::GatingFilm);
-    let model = Tanp::new(&cfg, &Device::flex());
-    let full = weights_to_bytes(&model).unwrap();
+    let (_guard, data, cfg, full) = fresh_model_weights();
     let q8 = to_q8(&full).unwrap();
     assert!(to_q8(&q8).is_err(), "quantising twice must be refused");
     let (q_header, _) = header_of(&q8);
