@@ -1,7 +1,8 @@
 // Gathers everything www/paper.html shows into www/paper/data.json, from committed JSON only:
 // results/experiments/<dataset>/<run>-seed<N>.json (scripts/experiments.sh), the paper's own
 // numbers (results/paper/tables.json) and the shipped bundle's Figure 4 sample
-// (www/model/manifest.json). Every number keeps the command and commit that produced it.
+// (www/model/manifest.json), and the learning curves TaNP results files carry. Every number keeps
+// the command and commit that produced it.
 // Usage: node scripts/paper-data.mjs [--check]   (--check: fail if data.json is stale)
 import fs from "node:fs";
 import path from "node:path";
@@ -110,7 +111,20 @@ export function buildPaperData() {
     k: manifest.config.k,
     tasks: manifest.training_clusters,
   };
-  return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure5 };
+  // Learning curves: every TaNP run of the tables whose results file carries one.
+  const round = (v) => Math.round(v * 1e4) / 1e4;
+  const curves = DATASETS.flatMap((d) => METHODS.filter((m) => m.run.startsWith("tanp")).flatMap((m) =>
+    (runsOf(d.id)[m.run] ?? []).flatMap((r) => {
+      const full = readJson(path.join(ROOT, r.file));
+      if (!Array.isArray(full.curve) || !full.curve.length) return [];
+      return [{
+        dataset: d.id, dataset_name: d.name, run: m.run, name: m.name, seed: r.seed, file: r.file, commit: r.commit,
+        best_epoch: full.best_epoch,
+        loss: full.curve.map((e) => round(e.prediction_loss)),
+        valid: full.curve.map((e) => round(e.valid_score)),
+      }];
+    })));
+  return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure5, curves };
 }
 
 const OUT = path.join(ROOT, "www/paper/data.json");

@@ -195,6 +195,62 @@ function renderFigure5(data) {
   }
 }
 
+// ---------------------------------------------------------------- learning curves
+
+/**
+ * One line per run of `key` ("loss" or "valid") against the epoch, coloured by variant, with a
+ * mark at the epoch model selection kept.
+ */
+function curveChart({ title, runs, key, yLabel, width = 440, height = 230 }) {
+  const pad = { l: 44, r: 14, t: 22, b: 46 };
+  const values = runs.flatMap((r) => r[key]);
+  const epochs = Math.max(...runs.map((r) => r[key].length));
+  const lo = Math.min(...values), hi = Math.max(...values) + 1e-9;
+  const x = (e) => pad.l + ((e - 1) / Math.max(epochs - 1, 1)) * (width - pad.l - pad.r);
+  const y = (v) => height - pad.b - ((v - lo) / (hi - lo)) * (height - pad.t - pad.b);
+  const g = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  g.append(text(width / 2, 12, title, { "font-weight": 600, "text-anchor": "middle" }));
+  for (let t = 0; t <= 4; t++) {
+    const v = lo + (t / 4) * (hi - lo);
+    g.append(svg("line", { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), stroke: "#eceef3" }));
+    g.append(text(pad.l - 4, y(v) + 4, v.toFixed(2), { "text-anchor": "end" }));
+  }
+  for (const e of [1, Math.round(epochs / 2), epochs]) g.append(text(x(e), height - pad.b + 14, `${e}`, { "text-anchor": "middle" }));
+  g.append(text((pad.l + width - pad.r) / 2, height - pad.b + 26, "epoch", { "text-anchor": "middle", fill: "#5c6475" }));
+  g.append(text(4, pad.t - 4, yLabel, { fill: "#5c6475" }));
+  // One colour per variant on every chart: w/o tm, FiLM, Gating-FiLM.
+  const VARIANTS = ["tanp-plain", "tanp-film", "tanp-gating-film"];
+  const variants = VARIANTS.filter((v) => runs.some((r) => r.run === v));
+  const colour = (r) => PALETTE[VARIANTS.indexOf(r.run) % PALETTE.length];
+  for (const r of runs) {
+    const label = `${r.name}, seed ${r.seed} (${r.file})`;
+    g.append(svg("polyline", { points: r[key].map((v, i) => `${x(i + 1)},${y(v)}`).join(" "), fill: "none",
+      stroke: colour(r), "stroke-width": 1.5, opacity: 0.8, "data-testid": "curve-line" },
+      [svg("title", {}, [document.createTextNode(label)])]));
+    if (r.best_epoch) {
+      const v = r[key][r.best_epoch - 1];
+      g.append(svg("circle", { cx: x(r.best_epoch), cy: y(v), r: 4, fill: colour(r), stroke: "#fff", "data-testid": "curve-best", "data-value": v },
+        [svg("title", {}, [document.createTextNode(`${label}: kept epoch ${r.best_epoch}, ${yLabel} ${v.toFixed(3)}`)])]));
+    }
+  }
+  variants.forEach((run, i) => {
+    g.append(svg("rect", { x: pad.l + i * 130, y: height - 8, width: 10, height: 4, fill: colour({ run }) }));
+    g.append(text(pad.l + 14 + i * 130, height - 3, runs.find((r) => r.run === run).name));
+  });
+  return g;
+}
+
+function renderCurves(data) {
+  for (const dataset of [...new Set(data.curves.map((c) => c.dataset))]) {
+    const runs = data.curves.filter((c) => c.dataset === dataset);
+    const name = runs[0].dataset_name;
+    for (const [key, label] of [["loss", "prediction loss (BCE)"], ["valid", "validation score"]]) {
+      $("curves").append(figure("curves", `${name}: ${label} of every TaNP run per epoch; dots: the epoch model selection kept.`,
+        curveChart({ title: `${name}, ${label}`, runs, key, yLabel: key === "loss" ? "loss" : "score" }), { "data-dataset": dataset }));
+    }
+  }
+}
+
 // ---------------------------------------------------------------- figure 2, live
 
 const widget = document.querySelector("tanp-recommender");
@@ -271,6 +327,7 @@ try {
   renderFigure3(data);
   renderFigure4(data);
   renderFigure5(data);
+  renderCurves(data);
   const runs = data.tables.flatMap((t) => t.rows.filter((r) => r.ours).flatMap((r) => r.ours.runs)).length;
   status.textContent = `${runs} runs in the tables; ${data.paper_source}.`;
   status.dataset.ready = "";

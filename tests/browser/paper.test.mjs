@@ -53,6 +53,20 @@ describe("paper page, Chromium without WebGPU", () => {
     assert.equal(await page.locator("[data-testid=figure5]").count(), 2);
   });
 
+  test("learning curves: two lines and two kept-epoch marks per run that has a curve", async () => {
+    assert.ok(data.curves.length > 0, "no results file carries a learning curve");
+    assert.equal(await page.locator("[data-testid=curve-line]").count(), 2 * data.curves.length);
+    const kept = data.curves.filter((c) => c.best_epoch).length;
+    assert.equal(await page.locator("[data-testid=curve-best]").count(), 2 * kept);
+    const datasets = new Set(data.curves.map((c) => c.dataset)).size;
+    assert.equal(await page.locator("[data-testid=curves]").count(), 2 * datasets);
+    // The kept epoch's mark shows that run's validation score at that epoch.
+    const first = data.curves[0];
+    const marks = page.locator(`[data-testid=curves][data-dataset="${first.dataset}"] [data-testid=curve-best]`);
+    const values = await marks.evaluateAll((els) => els.map((e) => Number(e.dataset.value)));
+    assert.ok(values.includes(first.valid[first.best_epoch - 1]), `${values} lacks ${first.valid[first.best_epoch - 1]}`);
+  });
+
   test("the live Figure 2 walk-through follows the ratings", async () => {
     const walkRatings = () => page.locator("[data-testid=walk-status]").getAttribute("data-ratings");
     const candidates = page.locator("[data-testid=candidate]");
