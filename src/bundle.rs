@@ -114,7 +114,7 @@ pub fn model_from_bytes(
 ) -> Result<Tanp> {
     config.validate()?;
     let mut model = Tanp::new(config, device);
-    // Half-precision weights (the shipped bundle's) are widened: the model computes in F32.
+    // Compact weights (q8 or f16, as bundles ship them) are widened: the model computes in F32.
     let bytes = crate::compact_weights::widen(bytes)?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     let result = model.load_from(&mut store).map_err(|e| {
