@@ -111,6 +111,13 @@ export function buildPaperData() {
     k: manifest.config.k,
     tasks: manifest.training_clusters,
   };
+  // Figure 4 against lambda: the same 10 tasks under models trained with other lambdas.
+  const byLambda = readJson(path.join(ROOT, "results/ml1m/figure4-lambda/clusters.json"));
+  const figure4_lambda = {
+    source: "results/ml1m/figure4-lambda/clusters.json",
+    what: byLambda.what,
+    lambdas: Object.entries(byLambda.by_lambda).map(([lambda, v]) => ({ lambda, run: v.run, tasks: v.training_clusters })),
+  };
   // Learning curves: every TaNP run of the tables whose results file carries one.
   const round = (v) => Math.round(v * 1e4) / 1e4;
   const curves = DATASETS.flatMap((d) => METHODS.filter((m) => m.run.startsWith("tanp")).flatMap((m) =>
@@ -124,7 +131,7 @@ export function buildPaperData() {
         valid: full.curve.map((e) => round(e.valid_score)),
       }];
     })));
-  return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure5, curves };
+  return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure4_lambda, figure5, curves };
 }
 
 const OUT = path.join(ROOT, "www/paper/data.json");

@@ -48,6 +48,10 @@ describe("paper page, Chromium without WebGPU", () => {
     assert.equal(await page.locator("[data-testid=fig3-mark]").count(), fig3);
     assert.equal(await page.locator("[data-testid=figure3]").count(), 3);
     assert.equal(await page.locator("[data-testid=fig4-cell]").count(), manifest.training_clusters.length * manifest.config.k);
+    const fig4l = data.figure4_lambda.lambdas.reduce((n, l) => n + l.tasks.reduce((m, t) => m + t.clusters.length, 0), 0);
+    assert.ok(fig4l > 0);
+    assert.equal(await page.locator("[data-testid=fig4l-cell]").count(), fig4l);
+    assert.equal(await page.locator("[data-testid=figure4-lambda]").count(), data.figure4_lambda.lambdas.length);
     const fig5 = ["lambda", "k"].flatMap((key) => data.figure5[key]).filter((p) => p.metrics).length * 3;
     assert.equal(await page.locator("[data-testid=fig5-mark]").count(), fig5);
     assert.equal(await page.locator("[data-testid=figure5]").count(), 2);
