@@ -193,6 +193,10 @@ struct TrainArgs {
     fidelity: FidelityArg,
     #[arg(long, value_enum, default_value = "paper")]
     sizes: Sizes,
+    /// Width H of every hidden layer (the paper selects it from {8, 16, 32, 64, 128} on
+    /// validation): encoder and task network H, H; r and s H; decoder H, H, H/2.
+    #[arg(long)]
+    hidden: Option<usize>,
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long)]
@@ -332,6 +336,13 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
         DecoderArg::Film => DecoderKind::Film,
         DecoderArg::GatingFilm => DecoderKind::GatingFilm,
     };
+    if let Some(h) = args.hidden {
+        c.encoder_hidden = vec![h, h];
+        c.r_dim = h;
+        c.s_dim = h;
+        c.task_hidden = vec![h, h];
+        c.decoder_hidden = vec![h, h, (h / 2).max(1)];
+    }
     c.k = args.k.unwrap_or(c.k);
     c.lambda = args.lambda.unwrap_or(c.lambda);
     c.alpha = args.alpha;
