@@ -79,17 +79,17 @@ struct Entry<'a> {
 /// One tensor of the rewritten file.
 struct Out {
     name: String,
-    dtype: &'static str,
+    dtype: String,
     shape: Vec<usize>,
     data: Vec<u8>,
 }
 
 impl Out {
     /// `e` under a new dtype.
-    fn like(e: &Entry, dtype: &'static str, data: Vec<u8>) -> Out {
+    fn like(e: &Entry, dtype: &str, data: Vec<u8>) -> Out {
         Out {
             name: e.name.clone(),
-            dtype,
+            dtype: dtype.to_string(),
             shape: e.shape.clone(),
             data,
         }
@@ -151,36 +151,24 @@ fn rewrite(
     Ok(out)
 }
 
-/// `e` unchanged; only dtypes this module knows are kept, so nothing is silently mangled.
+/// `e` unchanged (dtypes this module does not convert pass through as they are).
 fn copy(e: &Entry) -> Result<Vec<Out>> {
-    let dtype = match e.dtype.as_str() {
-        "F32" => "F32",
-        "F16" => "F16",
-        "I8" => "I8",
-        "I64" => "I64",
-        "I32" => "I32",
-        "U8" => "U8",
-        "BOOL" => "BOOL",
-        other => {
-            return Err(bad(format!(
-                "tensor {} has dtype {other}, expected F32, F16 or I8",
-                e.name
-            )));
-        }
-    };
-    Ok(vec![Out::like(e, dtype, e.data.to_vec())])
+    Ok(vec![Out::like(e, &e.dtype, e.data.to_vec())])
 }
 
 /// The values of a tensor of `width`-byte elements, checked against its shape.
 fn values<'a>(e: &'a Entry, width: usize) -> Result<std::slice::ChunksExact<'a, u8>> {
-    let count: usize = e.shape.iter().product();
-    if e.data.len() != count * width {
+    let bytes = e
+        .shape
+        .iter()
+        .try_fold(width, |n, &d| n.checked_mul(d))
+        .filter(|&n| n == e.data.len());
+    if bytes.is_none() {
         return Err(bad(format!(
-            "tensor {} of shape {:?} ({}) should hold {} bytes, found {}",
+            "tensor {} of shape {:?} ({}, {width} bytes each) does not match its {} bytes",
             e.name,
             e.shape,
             e.dtype,
-            count * width,
             e.data.len()
         )));
     }
@@ -244,7 +232,7 @@ pub fn to_q8(bytes: &[u8]) -> Result<Vec<u8>> {
             Out::like(e, "I8", q),
             Out {
                 name: format!("{}{SCALE_SUFFIX}", e.name),
-                dtype: "F32",
+                dtype: "F32".into(),
                 shape: vec![scales.len()],
                 data: f32_bytes(scales),
             },

@@ -521,6 +521,12 @@ fn q8_weights_load_and_score_close_to_the_full_ones() {
         with_header(&wrong, &data_bytes),
         "scales of the wrong shape",
     );
+    let mut huge = header.clone();
+    huge[&table]["shape"] = serde_json::json!([1u64 << 62, 1u64 << 62]);
+    assert_rejected(
+        with_header(&huge, &data_bytes),
+        "a shape whose size overflows",
+    );
     let mut orphan = header.clone();
     let info = orphan.remove(&table).unwrap();
     orphan.insert(format!("{table}.renamed"), info);
