@@ -127,6 +127,8 @@ export function buildPaperData() {
       return [{
         dataset: d.id, dataset_name: d.name, run: m.run, name: m.name, seed: r.seed, file: r.file, commit: r.commit,
         best_epoch: full.best_epoch,
+        // Eq. 17 (squared error) for ratings and under the official code; Eq. 18 (BCE) otherwise.
+        loss_kind: full.model?.feedback === "implicit" && full.model?.fidelity !== "official-code" ? "BCE" : "MSE",
         loss: full.curve.map((e) => round(e.prediction_loss)),
         valid: full.curve.map((e) => round(e.valid_score)),
       }];

@@ -218,11 +218,13 @@ function renderFigure5(data) {
  */
 function curveChart({ title, runs, key, yLabel, width = 440, height = 230 }) {
   const pad = { l: 44, r: 14, t: 22, b: 46 };
-  const values = runs.flatMap((r) => r[key]);
+  // The range leaves out the first epoch (an untrained model's loss would flatten the rest);
+  // a value outside it is drawn at the edge.
+  const values = runs.flatMap((r) => (r[key].length > 2 ? r[key].slice(1) : r[key]));
   const epochs = Math.max(...runs.map((r) => r[key].length));
   const lo = Math.min(...values), hi = Math.max(...values) + 1e-9;
   const x = (e) => pad.l + ((e - 1) / Math.max(epochs - 1, 1)) * (width - pad.l - pad.r);
-  const y = (v) => height - pad.b - ((v - lo) / (hi - lo)) * (height - pad.t - pad.b);
+  const y = (v) => height - pad.b - ((Math.min(Math.max(v, lo), hi) - lo) / (hi - lo)) * (height - pad.t - pad.b);
   const g = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
   g.append(text(width / 2, 12, title, { "font-weight": 600, "text-anchor": "middle" }));
   for (let t = 0; t <= 4; t++) {
@@ -259,7 +261,8 @@ function renderCurves(data) {
   for (const dataset of [...new Set(data.curves.map((c) => c.dataset))]) {
     const runs = data.curves.filter((c) => c.dataset === dataset);
     const name = runs[0].dataset_name;
-    for (const [key, label] of [["loss", "prediction loss (BCE)"], ["valid", "validation score"]]) {
+    const kinds = [...new Set(runs.map((r) => r.loss_kind))].join("/");
+    for (const [key, label] of [["loss", `prediction loss (${kinds})`], ["valid", "validation score"]]) {
       $("curves").append(figure("curves", `${name}: ${label} of every TaNP run per epoch; dots: the epoch model selection kept.`,
         curveChart({ title: `${name}, ${label}`, runs, key, yLabel: key === "loss" ? "loss" : "score" }), { "data-dataset": dataset }));
     }
