@@ -35,6 +35,18 @@ function figure(testid, caption, body, attrs = {}) {
 
 const fmt = (v, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(d));
 
+/** An empty chart: the title and five horizontal grid lines labelled with their values. */
+function chartFrame({ title, width, height, pad, lo, hi, y, digits }) {
+  const g = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  g.append(text(width / 2, 12, title, { "font-weight": 600, "text-anchor": "middle" }));
+  for (let t = 0; t <= 4; t++) {
+    const v = lo + (t / 4) * (hi - lo);
+    g.append(svg("line", { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), stroke: "#eceef3" }));
+    g.append(text(pad.l - 4, y(v) + 4, v.toFixed(digits), { "text-anchor": "end" }));
+  }
+  return g;
+}
+
 /** A line chart over categorical x values; every drawn point is a mark with `markId`. */
 function lineChart({ title, xs, series, markId, width = 340, height = 220, yLabel }) {
   const pad = { l: 42, r: 26, t: 22, b: 34 };
@@ -46,13 +58,7 @@ function lineChart({ title, xs, series, markId, width = 340, height = 220, yLabe
   lo -= span * 0.1; hi += span * 0.1;
   const x = (i) => pad.l + (xs.length === 1 ? 0.5 : i / (xs.length - 1)) * (width - pad.l - pad.r);
   const y = (v) => height - pad.b - ((v - lo) / (hi - lo)) * (height - pad.t - pad.b);
-  const g = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
-  g.append(text(width / 2, 12, title, { "font-weight": 600, "text-anchor": "middle" }));
-  for (let t = 0; t <= 4; t++) {
-    const v = lo + (t / 4) * (hi - lo);
-    g.append(svg("line", { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), stroke: "#eceef3" }));
-    g.append(text(pad.l - 4, y(v) + 4, v.toFixed(1), { "text-anchor": "end" }));
-  }
+  const g = chartFrame({ title, width, height, pad, lo, hi, y, digits: 1 });
   xs.forEach((label, i) => g.append(text(x(i), height - pad.b + 14, label, { "text-anchor": "middle" })));
   if (yLabel) g.append(text(4, pad.t - 4, yLabel, { fill: "#5c6475" }));
   series.forEach((s, si) => {
@@ -225,13 +231,7 @@ function curveChart({ title, runs, key, yLabel, width = 440, height = 230 }) {
   const lo = Math.min(...values), hi = Math.max(...values) + 1e-9;
   const x = (e) => pad.l + ((e - 1) / Math.max(epochs - 1, 1)) * (width - pad.l - pad.r);
   const y = (v) => height - pad.b - ((Math.min(Math.max(v, lo), hi) - lo) / (hi - lo)) * (height - pad.t - pad.b);
-  const g = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
-  g.append(text(width / 2, 12, title, { "font-weight": 600, "text-anchor": "middle" }));
-  for (let t = 0; t <= 4; t++) {
-    const v = lo + (t / 4) * (hi - lo);
-    g.append(svg("line", { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), stroke: "#eceef3" }));
-    g.append(text(pad.l - 4, y(v) + 4, v.toFixed(2), { "text-anchor": "end" }));
-  }
+  const g = chartFrame({ title, width, height, pad, lo, hi, y, digits: 2 });
   for (const e of [1, Math.round(epochs / 2), epochs]) g.append(text(x(e), height - pad.b + 14, `${e}`, { "text-anchor": "middle" }));
   g.append(text((pad.l + width - pad.r) / 2, height - pad.b + 26, "epoch", { "text-anchor": "middle", fill: "#5c6475" }));
   g.append(text(4, pad.t - 4, yLabel, { fill: "#5c6475" }));
