@@ -28,8 +28,17 @@ const readJson = (file) => JSON.parse(fs.readFileSync(file, "utf8"));
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 
-/** Every run of one dataset: { "<run name>": [ { seed, file, ... } ] }. */
+/**
+ * Every run of one dataset: { "<run name>": [ { seed, file, ... } ] }, read once per dataset.
+ * `best_epoch`, `curve` (the learning curve, TaNP runs) and `loss_kind` are for the curves only.
+ */
+const runsCache = new Map();
 function runsOf(dataset) {
+  if (!runsCache.has(dataset)) runsCache.set(dataset, readRuns(dataset));
+  return runsCache.get(dataset);
+}
+
+function readRuns(dataset) {
   const dir = path.join(ROOT, "results/experiments", dataset);
   const out = {};
   if (!fs.existsSync(dir)) return out;
@@ -46,6 +55,10 @@ function runsOf(dataset) {
       paper: COLUMNS.map((c) => 100 * r.metrics.paper[c]),
       standard: COLUMNS.map((c) => 100 * r.metrics.standard[c]),
       test_users: r.metrics.test_users,
+      best_epoch: r.best_epoch,
+      curve: r.curve,
+      // Eq. 17 (squared error) for ratings and under the official code; Eq. 18 (BCE) otherwise.
+      loss_kind: r.model?.feedback === "implicit" && r.model?.fidelity !== "official-code" ? "BCE" : "MSE",
     });
   }
   return out;
@@ -58,7 +71,7 @@ function summary(runs) {
     seeds: runs.map((r) => r.seed),
     paper: { mean: COLUMNS.map((_, i) => mean(col("paper", i))), std: COLUMNS.map((_, i) => std(col("paper", i))) },
     standard: { mean: COLUMNS.map((_, i) => mean(col("standard", i))), std: COLUMNS.map((_, i) => std(col("standard", i))) },
-    runs,
+    runs: runs.map(({ best_epoch, curve, loss_kind, ...r }) => r),
   };
 }
 
@@ -122,15 +135,13 @@ export function buildPaperData() {
   const round = (v) => Math.round(v * 1e4) / 1e4;
   const curves = DATASETS.flatMap((d) => METHODS.filter((m) => m.run.startsWith("tanp")).flatMap((m) =>
     (runsOf(d.id)[m.run] ?? []).flatMap((r) => {
-      const full = readJson(path.join(ROOT, r.file));
-      if (!Array.isArray(full.curve) || !full.curve.length) return [];
+      if (!Array.isArray(r.curve) || !r.curve.length) return [];
       return [{
         dataset: d.id, dataset_name: d.name, run: m.run, name: m.name, seed: r.seed, file: r.file, commit: r.commit,
-        best_epoch: full.best_epoch,
-        // Eq. 17 (squared error) for ratings and under the official code; Eq. 18 (BCE) otherwise.
-        loss_kind: full.model?.feedback === "implicit" && full.model?.fidelity !== "official-code" ? "BCE" : "MSE",
-        loss: full.curve.map((e) => round(e.prediction_loss)),
-        valid: full.curve.map((e) => round(e.valid_score)),
+        best_epoch: r.best_epoch,
+        loss_kind: r.loss_kind,
+        loss: r.curve.map((e) => round(e.prediction_loss)),
+        valid: r.curve.map((e) => round(e.valid_score)),
       }];
     })));
   return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure4_lambda, figure5, curves };
