@@ -21,7 +21,8 @@ use crate::eval::{Metrics, Ranking, rank_with};
 use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
 use crate::model::{Tanp, TensorBatch};
-use crate::train::{epoch_bar, epoch_order};
+use crate::negatives::Negatives;
+use crate::train::{epoch_bar, epoch_order, negative_sampler};
 
 /// Ranks every query item by how often training users liked it: the number of positive
 /// interactions (rating >= 4 on explicit data, label 1 on implicit data) in all training
@@ -69,6 +70,9 @@ pub struct MeluConfig {
     pub lr: f64,
     pub seed: u64,
     pub n_s: usize,
+    /// Training negatives, as for TaNP ([`crate::train::TrainConfig::negatives`]).
+    #[serde(default)]
+    pub negatives: Negatives,
 }
 
 impl Default for MeluConfig {
@@ -82,6 +86,7 @@ impl Default for MeluConfig {
             lr: 1e-3,
             seed: 2020,
             n_s: 20,
+            negatives: Negatives::Resample,
         }
     }
 }
@@ -297,12 +302,14 @@ pub fn train_melu(
     let batches = episodes.train.len().div_ceil(config.batch_size);
     let bar = epoch_bar((config.epochs * batches) as u64, quiet, "MeLU epoch");
     let mut best: Option<(f64, usize, Melu)> = None;
+    let sampler = negative_sampler(config.negatives, data, &episodes.train);
+    let resplit = Resplit::Paper { n_s: config.n_s };
     for epoch in 0..config.epochs {
         let started = Instant::now();
         let (mut rng, order) = epoch_order(&episodes.train, config.seed, epoch);
         let mut sum = 0.0;
         for chunk in order.chunks(config.batch_size) {
-            let host = HostBatch::training(chunk, Resplit::Paper { n_s: config.n_s }, &mut rng);
+            let host = HostBatch::training(chunk, resplit, sampler.as_ref(), &mut rng);
             let batch = host.to_tensors(&data.users, &data.items, |_, _| false, &device);
             let loss = model.meta_loss(&batch, config);
             let value = loss.clone().detach().into_scalar::<f32>() as f64;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::features::FeatureTable;
 use crate::model::TensorBatch;
 use crate::model::embedding::FieldInput;
+use crate::negatives::NegativeSampler;
 
 /// One interaction x_ij = (u_i, v_j) with its rating or label y_ij.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -128,13 +129,22 @@ impl HostBatch {
         )
     }
 
-    /// Training batch, re-split at random on every visit as `resplit` says.
-    pub fn training(tasks: &[&Task], resplit: Resplit, rng: &mut impl Rng) -> Self {
+    /// Training batch, re-split at random on every visit as `resplit` says, with fresh
+    /// negatives from `negatives` when given.
+    pub fn training(
+        tasks: &[&Task],
+        resplit: Resplit,
+        negatives: Option<&NegativeSampler>,
+        rng: &mut impl Rng,
+    ) -> Self {
         Self::from_points(
             tasks
                 .iter()
                 .map(|t| {
                     let mut all: Vec<Interaction> = t.interactions().collect();
+                    if let Some(sampler) = negatives {
+                        sampler.resample(t.user, &mut all, rng);
+                    }
                     all.shuffle(rng);
                     let n = all.len();
                     let (context, target) = match resplit {

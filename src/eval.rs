@@ -59,6 +59,19 @@ impl Metrics {
     }
 }
 
+/// The support-set ablation: task `i` keeps its user and query set but gets the support set of
+/// task `(i + 1) mod n`, another user's. A model that adapts to the support set loses accuracy
+/// on these tasks; a model whose scores ignore the support set scores exactly as before.
+pub fn swap_supports(tasks: &[Task]) -> Vec<Task> {
+    let n = tasks.len();
+    (0..n)
+        .map(|i| Task {
+            support: tasks[(i + 1) % n].support.clone(),
+            ..tasks[i].clone()
+        })
+        .collect()
+}
+
 /// Scores every query item of every task (support as context, as at test time).
 #[allow(clippy::too_many_arguments)]
 pub fn rank_tasks(

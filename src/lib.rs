@@ -13,6 +13,7 @@ pub mod error;
 pub mod features;
 pub mod metrics;
 pub mod model;
+pub mod negatives;
 pub mod recommend;
 #[cfg(feature = "native")]
 pub mod serve;

@@ -15,12 +15,13 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{HostBatch, Resplit, Task, normal_noise};
-use crate::config::{Fidelity, ModelConfig};
+use crate::batch::{HostBatch, Interaction, Resplit, Task, normal_noise};
+use crate::config::{Feedback, Fidelity, ModelConfig};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
 use crate::eval::{Metrics, ZMode, rank_tasks};
 use crate::model::Tanp;
+use crate::negatives::{NegativeSampler, Negatives};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -39,6 +40,10 @@ pub struct TrainConfig {
     pub drop_last: bool,
     /// How z is chosen when validating and testing.
     pub z_mode: ZMode,
+    /// Where a training task's negatives come from on each visit (implicit data). Runs
+    /// written before this option existed used the tasks' own ([`Negatives::Fixed`]).
+    #[serde(default)]
+    pub negatives: Negatives,
 }
 
 impl Default for TrainConfig {
@@ -53,8 +58,35 @@ impl Default for TrainConfig {
             user_feature_dropout: 0.0,
             drop_last: false,
             z_mode: ZMode::Mean,
+            negatives: Negatives::Resample,
         }
     }
+}
+
+/// The sampler that `negatives` asks for on `data`: `None` for fixed negatives and for
+/// explicit ratings (they have no negatives). A user's positives are those of their history
+/// and of the given tasks.
+pub fn negative_sampler(
+    negatives: Negatives,
+    data: &Dataset,
+    tasks: &[Task],
+) -> Option<NegativeSampler> {
+    if negatives == Negatives::Fixed || data.feedback == Feedback::Explicit {
+        return None;
+    }
+    let liked = |x: &Interaction| x.y >= 0.5;
+    let histories = data.histories.iter().enumerate().flat_map(|(u, h)| {
+        h.iter()
+            .filter(|x| liked(x))
+            .map(move |x| (u as u32, x.item))
+    });
+    let tasks = tasks
+        .iter()
+        .flat_map(|t| t.interactions().filter(liked).map(|x| (t.user, x.item)));
+    Some(NegativeSampler::new(
+        data.items.len(),
+        histories.chain(tasks),
+    ))
 }
 
 /// One line of the training log.
@@ -116,6 +148,29 @@ pub fn load_model(config: &ModelConfig, path: &Path, device: &Device) -> Result<
     crate::bundle::model_from_bytes(config, bytes, &path.display().to_string(), device)
 }
 
+/// Which weights of a run directory to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weights {
+    /// The best validation epoch's (`best.safetensors`).
+    Best,
+    /// The last finished epoch's (the resume checkpoint `last.bpk`).
+    Last,
+}
+
+/// Loads the `which` weights of the run directory `dir` for a model of shape `config`.
+pub fn load_run_weights(
+    config: &ModelConfig,
+    dir: &Path,
+    which: Weights,
+    device: &Device,
+) -> Result<Tanp> {
+    let run = RunDir(dir.to_path_buf());
+    match which {
+        Weights::Best => load_model(config, &run.best(), device),
+        Weights::Last => load_checkpoint(config, &run.last(), device),
+    }
+}
+
 fn save_checkpoint(model: &Tanp, path: &Path) -> Result<()> {
     let mut store = BurnpackStore::from_file(path)
         .overwrite(true)
@@ -126,6 +181,12 @@ fn save_checkpoint(model: &Tanp, path: &Path) -> Result<()> {
 }
 
 fn load_checkpoint(config: &ModelConfig, path: &Path, device: &Device) -> Result<Tanp> {
+    if !path.exists() {
+        return Err(TanpError::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no checkpoint"),
+        ));
+    }
     let mut model = Tanp::new(config, device);
     let mut store = BurnpackStore::from_file(path).auto_extension(false);
     model
@@ -244,13 +305,14 @@ pub fn train(
     bar.set_position((state.epoch * batches_per_epoch) as u64);
     let n_fields = data.users.fields.len();
     let inner = device.clone().inner();
+    let sampler = negative_sampler(config.negatives, data, &episodes.train);
 
     for epoch in state.epoch..config.epochs {
         let started = Instant::now();
         let (mut rng, order) = epoch_order(&episodes.train, config.seed, epoch);
         let (mut sum_loss, mut sum_pred, mut sum_kl, mut sum_cl) = (0.0, 0.0, 0.0, 0.0);
         for chunk in order.chunks(config.batch_size).take(batches_per_epoch) {
-            let host = HostBatch::training(chunk, resplit, &mut rng);
+            let host = HostBatch::training(chunk, resplit, sampler.as_ref(), &mut rng);
             let dropout: Vec<bool> = (0..chunk.len() * n_fields)
                 .map(|_| {
                     config.user_feature_dropout > 0.0

@@ -52,6 +52,7 @@ fn melu_adapts_to_the_support_set_and_beats_popularity() {
         lr: 1e-2,
         seed: 5,
         n_s: 8,
+        ..MeluConfig::default()
     };
     let run = train_melu(&data, &episodes, &embeddings, &cfg, true).unwrap();
     assert!((1..=40).contains(&run.best_epoch));

@@ -9,10 +9,10 @@ use rand::{Rng, SeedableRng};
 use tanp::batch::{HostBatch, Task};
 use tanp::config::DecoderKind;
 use tanp::error::TanpError;
-use tanp::eval::{Metrics, ZMode, rank_tasks};
+use tanp::eval::{Metrics, ZMode, rank_tasks, swap_supports};
 use tanp::model::Tanp;
 use tanp::recommend::{RankOptions, Recommender, block_on};
-use tanp::train::{TrainConfig, train};
+use tanp::train::{TrainConfig, Weights, load_run_weights, train};
 
 use common::{config, seeded, synthetic};
 
@@ -88,6 +88,38 @@ fn training_on_synthetic_tasks_clearly_beats_random() {
         "trained {t:?} vs random {b:?}"
     );
     assert!(t.ndcg > 0.9, "{t:?}");
+    // The support-set ablation: with another user's support set (who loves another genre) the
+    // adapted model ranks that user's genre first, so precision falls to or below random.
+    let swapped = rank_tasks(
+        &model,
+        &swap_supports(&episodes.test),
+        &data.users,
+        &data.items,
+        ZMode::Mean,
+        64,
+        cfg.z_dim,
+        &mut rng,
+        &Device::flex(),
+    );
+    let s = Metrics::from_rankings(&swapped, data.feedback);
+    let s = s.standard.get(5).unwrap();
+    assert!(
+        s.precision < b.precision + 0.1,
+        "swapped {s:?} vs random {b:?}"
+    );
+}
+
+#[test]
+fn swapping_supports_gives_each_task_the_next_users_support() {
+    let (_, episodes) = synthetic();
+    let tasks = &episodes.test[..3];
+    let swapped = swap_supports(tasks);
+    for i in 0..3 {
+        assert_eq!(swapped[i].user, tasks[i].user);
+        assert_eq!(swapped[i].query, tasks[i].query);
+        assert_eq!(swapped[i].support, tasks[(i + 1) % 3].support);
+    }
+    assert!(swap_supports(&[]).is_empty());
 }
 
 #[test]
@@ -120,7 +152,17 @@ fn an_interrupted_run_resumes_to_the_same_weights() {
     );
     let (sa, _) = a.predict(&batch, None);
     let (sb, _) = b.predict(&batch, None);
-    common::close(&common::values(sa), &common::values(sb), 1e-5);
+    common::close(&common::values(sa), &common::values(sb.clone()), 1e-5);
+    // `tanp eval --last` reads the resume checkpoint: the last epoch's weights, as trained.
+    let last = load_run_weights(&cfg, &part, Weights::Last, &Device::flex()).unwrap();
+    let (sl, _) = last.predict(&batch, None);
+    common::close(&common::values(sb), &common::values(sl), 1e-6);
+    load_run_weights(&cfg, &part, Weights::Best, &Device::flex()).unwrap();
+    let missing = load_run_weights(&cfg, &out_dir("none"), Weights::Last, &Device::flex());
+    assert!(
+        missing.unwrap_err().to_string().contains("last.bpk"),
+        "names the missing file"
+    );
 }
 
 #[test]

@@ -16,9 +16,10 @@ use tanp::config::{DecoderKind, EmbeddingSpec, Fidelity, ModelConfig};
 use tanp::data::split::{SplitConfig, make_episodes};
 use tanp::data::{Dataset, DatasetName, Episodes};
 use tanp::error::{Result, TanpError};
-use tanp::eval::{Metrics, Ranking, ZMode, rank_tasks};
+use tanp::eval::{Metrics, Ranking, ZMode, rank_tasks, swap_supports};
+use tanp::negatives::Negatives;
 use tanp::recommend::{RankOptions, Recommendation, Recommender, block_on};
-use tanp::train::{TrainConfig, load_model, read_state, train};
+use tanp::train::{TrainConfig, Weights, load_run_weights, read_state, train};
 
 #[derive(Parser)]
 #[command(
@@ -79,6 +80,11 @@ struct BaselineArgs {
     batch_size: usize,
     #[arg(long, default_value_t = 2020)]
     seed: u64,
+    /// Negatives of the training tasks (implicit data): `resample` draws them again on every
+    /// visit (items the user never liked, uniformly); `fixed` keeps the dataset's own.
+    /// Validation and test tasks always keep their own.
+    #[arg(long, value_enum, default_value = "resample")]
+    negatives: NegativesArg,
     /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
     #[arg(long)]
     results: Option<PathBuf>,
@@ -216,6 +222,12 @@ struct TrainArgs {
     user_dropout: f64,
     #[arg(long, value_enum, default_value = "mean")]
     z: ZArg,
+    /// Negatives of the training tasks (implicit data): `resample` draws them again on every
+    /// visit (items the user never liked, uniformly); `fixed` keeps the dataset's own.
+    /// Default: `resample`, `fixed` with `--fidelity official-code`. Validation and test
+    /// tasks always keep their own.
+    #[arg(long, value_enum)]
+    negatives: Option<NegativesArg>,
     /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
     #[arg(long)]
     results: Option<PathBuf>,
@@ -244,6 +256,10 @@ struct EvalArgs {
     /// Evaluate the last epoch's weights instead of the best validation epoch's.
     #[arg(long)]
     last: bool,
+    /// The support-set ablation: give each test user the support set of another test user
+    /// (the next one). Unchanged metrics mean the model's scores ignore the support set.
+    #[arg(long)]
+    swap_support: bool,
 }
 
 #[derive(Args)]
@@ -282,6 +298,21 @@ enum DecoderArg {
 enum FidelityArg {
     Paper,
     OfficialCode,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum NegativesArg {
+    Fixed,
+    Resample,
+}
+
+impl From<NegativesArg> for Negatives {
+    fn from(n: NegativesArg) -> Self {
+        match n {
+            NegativesArg::Fixed => Negatives::Fixed,
+            NegativesArg::Resample => Negatives::Resample,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -496,6 +527,11 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         user_feature_dropout: args.user_dropout,
         drop_last: official,
         z_mode: args.z.into(),
+        negatives: match (args.negatives, args.fidelity) {
+            (Some(n), _) => n.into(),
+            (None, FidelityArg::Paper) => Negatives::Resample,
+            (None, FidelityArg::OfficialCode) => Negatives::Fixed,
+        },
     };
     if !args.quiet {
         eprintln!(
@@ -522,6 +558,8 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     let (model, state) = train(&data, &episodes, &config, &tc, &args.out, args.quiet)?;
     let train_seconds = started.elapsed().as_secs_f64();
     let (_, metrics) = evaluate(&model, &config, &data, &episodes.test, tc.z_mode, false);
+    let swapped = swap_supports(&episodes.test);
+    let (_, swapped) = evaluate(&model, &config, &data, &swapped, tc.z_mode, false);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
     RunResult {
         command: &command,
@@ -535,6 +573,7 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         best_epoch: state.best_epoch,
         curve: Some(json!(state.log)),
         metrics: &metrics,
+        swapped_support: Some(&swapped),
         seconds: (train_seconds, eval_seconds),
     }
     .report(args.results.as_deref())
@@ -554,6 +593,9 @@ struct RunResult<'a> {
     /// Per-epoch training loss and validation score (TaNP runs): the learning curve.
     curve: Option<serde_json::Value>,
     metrics: &'a Metrics,
+    /// The same test tasks with each user's support set swapped for another's
+    /// ([`swap_supports`]): how much the scores depend on the support set.
+    swapped_support: Option<&'a Metrics>,
     seconds: (f64, f64),
 }
 
@@ -577,6 +619,7 @@ impl RunResult<'_> {
             "train": self.train,
             "best_epoch": self.best_epoch,
             "metrics": metrics_json(self.metrics),
+            "metrics_swapped_support": self.swapped_support.map(metrics_json),
             "curve": self.curve,
             "wall_seconds": {"train": self.seconds.0, "eval": self.seconds.1},
             "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
@@ -590,11 +633,13 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
     let commit = git_commit();
     let command: Vec<String> = std::env::args().collect();
     let (data, episodes) = load_data(&args.data)?;
-    let (model, train, best_epoch, rankings, train_seconds) = match args.method {
+    let swapped = swap_supports(&episodes.test);
+    let (model, train, best_epoch, rankings, swapped_rankings, train_seconds) = match args.method {
         BaselineMethod::Popularity => {
             let rankings = tanp::baselines::popularity(&data, &episodes, &episodes.test);
+            let swapped_rankings = tanp::baselines::popularity(&data, &episodes, &swapped);
             let model = json!({"method": "popularity", "score": "positive training interactions (rating >= 4 / label 1), ties by interactions"});
-            (model, json!(null), None, rankings, 0.0)
+            (model, json!(null), None, rankings, swapped_rankings, 0.0)
         }
         BaselineMethod::Melu => {
             // TaNP's embeddings, and a decision network as wide as TaNP's decoder.
@@ -608,17 +653,15 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
                 lr: args.lr,
                 seed: args.seed,
                 n_s: args.data.n_s,
+                negatives: args.negatives.into(),
             };
             let run =
                 tanp::baselines::train_melu(&data, &episodes, &embeddings, &config, args.quiet)?;
             let train_seconds = started.elapsed().as_secs_f64();
-            let rankings = tanp::baselines::melu_rankings(
-                &run.model,
-                &config,
-                &data,
-                &episodes.test,
-                &run.device,
-            );
+            let rank = |tasks| {
+                tanp::baselines::melu_rankings(&run.model, &config, &data, tasks, &run.device)
+            };
+            let (rankings, swapped_rankings) = (rank(&episodes.test), rank(&swapped));
             let model = json!({
                 "method": "melu",
                 "training": "first-order MAML: local SGD on the decision layers, global Adam",
@@ -631,11 +674,13 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
                 json!(config),
                 Some(run.best_epoch),
                 rankings,
+                swapped_rankings,
                 train_seconds,
             )
         }
     };
     let metrics = Metrics::from_rankings(&rankings, data.feedback);
+    let swapped = Metrics::from_rankings(&swapped_rankings, data.feedback);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
     RunResult {
         command: &command,
@@ -649,6 +694,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
         best_epoch,
         curve: None,
         metrics: &metrics,
+        swapped_support: Some(&swapped),
         seconds: (train_seconds, eval_seconds),
     }
     .report(args.results.as_deref())
@@ -677,12 +723,8 @@ fn load_run(
     info.data.data_dir = data_dir.to_path_buf();
     let state = read_state(dir)?;
     let (data, episodes) = load_data(&info.data)?;
-    let weights = if last {
-        dir.join("last.safetensors")
-    } else {
-        dir.join("best.safetensors")
-    };
-    let model = load_model(&state.model, &weights, &Device::flex())?;
+    let which = if last { Weights::Last } else { Weights::Best };
+    let model = load_run_weights(&state.model, dir, which, &Device::flex())?;
     Ok((info, state.model, model, data, episodes, state.train.z_mode))
 }
 
@@ -690,14 +732,13 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
     let (info, config, model, data, episodes, z) =
         load_run(&args.model, &args.data_dir, args.last)?;
     let z = args.z.map_or(z, ZMode::from);
-    let (rankings, metrics) = evaluate(
-        &model,
-        &config,
-        &data,
-        &episodes.test,
-        z,
-        args.without_demographics,
-    );
+    let tasks = if args.swap_support {
+        swap_supports(&episodes.test)
+    } else {
+        episodes.test.clone()
+    };
+    let (rankings, metrics) =
+        evaluate(&model, &config, &data, &tasks, z, args.without_demographics);
     if let Some(path) = &args.dump_rankings {
         let mut text = String::new();
         for r in &rankings {
@@ -721,6 +762,7 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
             "data": data.identity,
             "z": z,
             "without_demographics": args.without_demographics,
+            "swap_support": args.swap_support,
             "metrics": metrics_json(&metrics),
         });
         println!("{}", serde_json::to_string_pretty(&out).expect("json"));
