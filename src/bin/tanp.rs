@@ -757,7 +757,10 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
         write_file(path, &text)?;
     }
     if args.json {
+        let command: Vec<String> = std::env::args().collect();
         let out = json!({
+            "command": command.join(" "),
+            "commit": git_commit(),
             "model": {"run": args.model, "config": config, "command": info.command.join(" ")},
             "data": data.identity,
             "z": z,
