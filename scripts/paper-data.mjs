@@ -55,6 +55,8 @@ function readRuns(dataset) {
       paper: COLUMNS.map((c) => 100 * r.metrics.paper[c]),
       standard: COLUMNS.map((c) => 100 * r.metrics.standard[c]),
       test_users: r.metrics.test_users,
+      // The same test users, each with another user's support set (`swap_supports`).
+      swapped: r.metrics_swapped_support ? COLUMNS.map((c) => 100 * r.metrics_swapped_support.paper[c]) : null,
       best_epoch: r.best_epoch,
       curve: r.curve,
       // Eq. 17 (squared error) for ratings and under the official code; Eq. 18 (BCE) otherwise.
@@ -71,8 +73,35 @@ function summary(runs) {
     seeds: runs.map((r) => r.seed),
     paper: { mean: COLUMNS.map((_, i) => mean(col("paper", i))), std: COLUMNS.map((_, i) => std(col("paper", i))) },
     standard: { mean: COLUMNS.map((_, i) => mean(col("standard", i))), std: COLUMNS.map((_, i) => std(col("standard", i))) },
-    runs: runs.map(({ best_epoch, curve, loss_kind, ...r }) => r),
+    runs: runs.map(({ best_epoch, curve, loss_kind, swapped, ...r }) => r),
   };
+}
+
+/**
+ * The support-set ablation (not in the paper): `paper` P@5, NDCG@5 and MAP@5 of each method
+ * with the test users' own support sets and with another user's, mean over the seeds, for
+ * every method whose results files all carry both; plus the shipped ML-1M model's evaluation.
+ */
+const ABLATION_COLUMNS = ["P@5", "NDCG@5", "MAP@5"];
+function supportAblation() {
+  const pick = (values) => ABLATION_COLUMNS.map((c) => values[COLUMNS.indexOf(c)]);
+  const rows = DATASETS.flatMap((d) => METHODS.flatMap((m) => {
+    const runs = runsOf(d.id)[m.run] ?? [];
+    if (!runs.length || runs.some((r) => !r.swapped)) return [];
+    const avg = (key) => pick(COLUMNS.map((_, i) => mean(runs.map((r) => r[key][i]))));
+    return [{ dataset: d.id, dataset_name: d.name, run: m.run, name: m.name, seeds: runs.length,
+      own: avg("paper"), swapped: avg("swapped"), files: runs.map((r) => r.file) }];
+  }));
+  const own = path.join(ROOT, "results/ml1m/shipped-eval.json");
+  const swapped = path.join(ROOT, "results/ml1m/shipped-eval-swap-support.json");
+  if (fs.existsSync(own) && fs.existsSync(swapped)) {
+    const [a, b] = [readJson(own), readJson(swapped)];
+    rows.unshift({ dataset: "ml-1m", dataset_name: "MovieLens-1M", run: "shipped", name: "TaNP (Gating-FiLM), shipped model",
+      seeds: 1, own: ABLATION_COLUMNS.map((c) => 100 * a.metrics.paper[c]),
+      swapped: ABLATION_COLUMNS.map((c) => 100 * b.metrics.paper[c]),
+      files: ["results/ml1m/shipped-eval.json", "results/ml1m/shipped-eval-swap-support.json"] });
+  }
+  return { columns: ABLATION_COLUMNS, rows };
 }
 
 export function buildPaperData() {
@@ -144,7 +173,8 @@ export function buildPaperData() {
         valid: r.curve.map((e) => round(e.valid_score)),
       }];
     })));
-  return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure4_lambda, figure5, curves };
+  return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure4_lambda, figure5, curves,
+    support_ablation: supportAblation() };
 }
 
 const OUT = path.join(ROOT, "www/paper/data.json");

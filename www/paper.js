@@ -269,6 +269,25 @@ function renderCurves(data) {
   }
 }
 
+// ---------------------------------------------------------------- support-set ablation
+
+function renderAblation(data) {
+  const a = data.support_ablation;
+  const head = html("tr", {}, [html("th", { text: "dataset" }), html("th", { text: "model" }), html("th", { text: "seeds" }),
+    ...a.columns.flatMap((c) => [html("th", { text: `${c} own` }), html("th", { text: `${c} swapped` })])]);
+  const rows = a.rows.map((r) => html("tr", { "data-testid": "ablation-row", "data-dataset": r.dataset, "data-run": r.run,
+    title: r.files.join("\n") }, [
+    html("td", { text: r.dataset_name }), html("td", { text: r.name }), html("td", { text: String(r.seeds) }),
+    ...a.columns.flatMap((_, i) => {
+      const d = r.swapped[i] - r.own[i];
+      return [html("td", { text: fmt(r.own[i]) }), html("td", {}, [document.createTextNode(`${fmt(r.swapped[i])} `),
+        html("span", { class: `diff ${d >= 0 ? "pos" : "neg"}`, text: `${d >= 0 ? "+" : ""}${fmt(d)}` })])];
+    })]));
+  $("ablation").replaceChildren(a.rows.length
+    ? html("div", { class: "scroll" }, [html("table", { "data-testid": "ablation-table" }, [html("thead", {}, head), html("tbody", {}, rows)])])
+    : html("p", { class: "missing", text: "No results file carries the ablation yet (scripts/experiments.sh tables)." }));
+}
+
 // ---------------------------------------------------------------- figure 2, live
 
 const widget = document.querySelector("tanp-recommender");
@@ -346,6 +365,7 @@ try {
   renderFigure4(data);
   renderFigure5(data);
   renderCurves(data);
+  renderAblation(data);
   const runs = data.tables.flatMap((t) => t.rows.filter((r) => r.ours).flatMap((r) => r.ours.runs)).length;
   status.textContent = `${runs} runs in the tables; ${data.paper_source}.`;
   status.dataset.ready = "";

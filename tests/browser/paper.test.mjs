@@ -71,6 +71,18 @@ describe("paper page, Chromium without WebGPU", () => {
     assert.ok(values.includes(first.valid[first.best_epoch - 1]), `${values} lacks ${first.valid[first.best_epoch - 1]}`);
   });
 
+  test("support-set ablation: one row per ablated method, own and swapped values from the results", async () => {
+    const rows = data.support_ablation.rows;
+    assert.ok(rows.length > 0, "no results file carries the support-set ablation");
+    assert.equal(await page.locator("[data-testid=ablation-row]").count(), rows.length);
+    const first = page.locator("[data-testid=ablation-row]").first();
+    const cells = await first.locator("td").allTextContents();
+    // dataset, model, seeds, then own / swapped per column.
+    assert.equal(cells.length, 3 + 2 * data.support_ablation.columns.length);
+    assert.equal(cells[3], rows[0].own[0].toFixed(2));
+    assert.ok(cells[4].startsWith(rows[0].swapped[0].toFixed(2)), cells[4]);
+  });
+
   test("the live Figure 2 walk-through follows the ratings", async () => {
     const walkRatings = () => page.locator("[data-testid=walk-status]").getAttribute("data-ratings");
     const candidates = page.locator("[data-testid=candidate]");
