@@ -9,7 +9,8 @@ BIN=${CARGO_TARGET_DIR:-target}/debug/tanp
 mkdir -p results/lastfm
 for decoder in plain film gating-film; do
   for seed in 1 2 3; do
-    # Paper-faithful (default fidelity), official sizes, lr 1e-3, lambda 0.1, 150 epochs.
+    # Paper-faithful (default fidelity, so resampled training negatives), official sizes, lr 1e-3,
+    # lambda 0.1, 150 epochs.
     $BIN train --dataset lastfm --data-dir "$DATA" --out "runs/lastfm/paper-$decoder-$seed" \
       --decoder "$decoder" --sizes official --lr 1e-3 --lambda 0.1 --epochs 150 --seed "$seed" --quiet \
       --results "results/lastfm/paper-$decoder-seed$seed.json" > /dev/null
