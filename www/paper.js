@@ -277,11 +277,11 @@ function renderAblation(data) {
     ...a.columns.flatMap((c) => [html("th", { text: `${c} own` }), html("th", { text: `${c} swapped` })])]);
   const rows = a.rows.map((r) => html("tr", { "data-testid": "ablation-row", "data-dataset": r.dataset, "data-run": r.run,
     title: r.files.join("\n") }, [
-    html("td", { text: r.dataset_name }), html("td", { text: r.name }), html("td", { text: String(r.seeds) }),
+    html("td", { text: r.dataset_name }), html("td", { text: r.name, style: "text-align: left" }), html("td", { text: String(r.seeds) }),
     ...a.columns.flatMap((_, i) => {
       const d = r.swapped[i] - r.own[i];
       return [html("td", { text: fmt(r.own[i]) }), html("td", {}, [document.createTextNode(`${fmt(r.swapped[i])} `),
-        html("span", { class: `diff ${d >= 0 ? "pos" : "neg"}`, text: `${d >= 0 ? "+" : ""}${fmt(d)}` })])];
+        html("span", { class: "muted", text: `(${d >= 0 ? "+" : ""}${fmt(d)})` })])];
     })]));
   $("ablation").replaceChildren(a.rows.length
     ? html("div", { class: "scroll" }, [html("table", { "data-testid": "ablation-table" }, [html("thead", {}, head), html("tbody", {}, rows)])])
