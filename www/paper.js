@@ -279,7 +279,8 @@ function renderAblation(data) {
     title: r.files.join("\n") }, [
     html("td", { text: r.dataset_name }), html("td", { text: r.name, style: "text-align: left" }), html("td", { text: String(r.seeds) }),
     ...a.columns.flatMap((_, i) => {
-      const d = r.swapped[i] - r.own[i];
+      // Rounded first, so that a tiny negative difference shows as +0.00, not -0.00.
+      const d = Math.round((r.swapped[i] - r.own[i]) * 100) / 100 || 0;
       return [html("td", { text: fmt(r.own[i]) }), html("td", {}, [document.createTextNode(`${fmt(r.swapped[i])} `),
         html("span", { class: "muted", text: `(${d >= 0 ? "+" : ""}${fmt(d)})` })])];
     })]));
