@@ -56,17 +56,20 @@ fn training_on_synthetic_tasks_clearly_beats_random() {
     .unwrap();
     assert_eq!(state.epoch, 80);
     let mut rng = StdRng::seed_from_u64(1);
-    let rankings = rank_tasks(
-        &model,
-        &episodes.test,
-        &data.users,
-        &data.items,
-        ZMode::Mean,
-        64,
-        cfg.z_dim,
-        &mut rng,
-        &Device::flex(),
-    );
+    let rank = |tasks: &[Task], rng: &mut StdRng| {
+        rank_tasks(
+            &model,
+            tasks,
+            &data.users,
+            &data.items,
+            ZMode::Mean,
+            64,
+            cfg.z_dim,
+            rng,
+            &Device::flex(),
+        )
+    };
+    let rankings = rank(&episodes.test, &mut rng);
     let trained = Metrics::from_rankings(&rankings, data.feedback);
     // A random ranking of the same queries.
     let random: Vec<_> = rankings
@@ -90,17 +93,7 @@ fn training_on_synthetic_tasks_clearly_beats_random() {
     assert!(t.ndcg > 0.9, "{t:?}");
     // The support-set ablation: with another user's support set (who loves another genre) the
     // adapted model ranks that user's genre first, so precision falls to or below random.
-    let swapped = rank_tasks(
-        &model,
-        &swap_supports(&episodes.test),
-        &data.users,
-        &data.items,
-        ZMode::Mean,
-        64,
-        cfg.z_dim,
-        &mut rng,
-        &Device::flex(),
-    );
+    let swapped = rank(&swap_supports(&episodes.test), &mut rng);
     let s = Metrics::from_rankings(&swapped, data.feedback);
     let s = s.standard.get(5).unwrap();
     assert!(
