@@ -34,8 +34,8 @@ pub struct NegativeSampler {
     positives: Vec<HashSet<u32>>,
 }
 
-/// Labels below this are negatives (implicit labels are 0 or 1).
-const NEGATIVE_BELOW: f32 = 0.5;
+/// Implicit labels at or above this are positives, below it negatives (labels are 0 or 1).
+pub const POSITIVE_FROM: f32 = 0.5;
 
 impl NegativeSampler {
     /// A sampler over items `0..items`; `positives` lists (user, item) pairs the users liked.
@@ -60,7 +60,7 @@ impl NegativeSampler {
     pub fn resample(&self, user: u32, interactions: &mut [Interaction], rng: &mut impl Rng) {
         let empty = HashSet::new();
         let liked = self.positives.get(user as usize).unwrap_or(&empty);
-        let is_negative = |x: &Interaction| x.y < NEGATIVE_BELOW;
+        let is_negative = |x: &Interaction| x.y < POSITIVE_FROM;
         let wanted = interactions.iter().filter(|x| is_negative(x)).count();
         let own_positives = interactions
             .iter()
