@@ -573,7 +573,7 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         best_epoch: state.best_epoch,
         curve: Some(json!(state.log)),
         metrics: &metrics,
-        swapped_support: Some(&swapped),
+        swapped_support: &swapped,
         seconds: (train_seconds, eval_seconds),
     }
     .report(args.results.as_deref())
@@ -595,7 +595,7 @@ struct RunResult<'a> {
     metrics: &'a Metrics,
     /// The same test tasks with each user's support set swapped for another's
     /// ([`swap_supports`]): how much the scores depend on the support set.
-    swapped_support: Option<&'a Metrics>,
+    swapped_support: &'a Metrics,
     seconds: (f64, f64),
 }
 
@@ -619,7 +619,7 @@ impl RunResult<'_> {
             "train": self.train,
             "best_epoch": self.best_epoch,
             "metrics": metrics_json(self.metrics),
-            "metrics_swapped_support": self.swapped_support.map(metrics_json),
+            "metrics_swapped_support": metrics_json(self.swapped_support),
             "curve": self.curve,
             "wall_seconds": {"train": self.seconds.0, "eval": self.seconds.1},
             "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
@@ -694,7 +694,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
         best_epoch,
         curve: None,
         metrics: &metrics,
-        swapped_support: Some(&swapped),
+        swapped_support: &swapped,
         seconds: (train_seconds, eval_seconds),
     }
     .report(args.results.as_deref())
