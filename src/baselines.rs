@@ -21,7 +21,7 @@ use crate::eval::{Metrics, Ranking, rank_with};
 use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
 use crate::model::{Tanp, TensorBatch};
-use crate::negatives::Negatives;
+use crate::negatives::{Negatives, POSITIVE_FROM};
 use crate::train::{epoch_bar, epoch_order, negative_sampler};
 
 /// Ranks every query item by how often training users liked it: the number of positive
@@ -30,7 +30,7 @@ use crate::train::{epoch_bar, epoch_order, negative_sampler};
 pub fn popularity(data: &Dataset, episodes: &Episodes, tasks: &[Task]) -> Vec<Ranking> {
     let threshold = match data.feedback {
         Feedback::Explicit => 4.0,
-        Feedback::Implicit => 0.5,
+        Feedback::Implicit => POSITIVE_FROM,
     };
     let mut liked = vec![0f64; data.items.len()];
     let mut seen = vec![0f64; data.items.len()];

@@ -62,20 +62,18 @@ impl NegativeSampler {
         let liked = self.positives.get(user as usize).unwrap_or(&empty);
         let is_negative = |x: &Interaction| x.y < POSITIVE_FROM;
         let wanted = interactions.iter().filter(|x| is_negative(x)).count();
-        let own_positives = interactions
-            .iter()
-            .filter(|x| !is_negative(x) && !liked.contains(&x.item))
-            .count();
-        let free = (self.items as usize).saturating_sub(liked.len() + own_positives);
-        // Rejection sampling stays fast while at least half of the catalog is free.
-        if wanted == 0 || free < 2 * wanted {
-            return;
-        }
         let task_positives: HashSet<u32> = interactions
             .iter()
             .filter(|x| !is_negative(x))
             .map(|x| x.item)
             .collect();
+        let unlisted = task_positives.iter().filter(|i| !liked.contains(i)).count();
+        let free = (self.items as usize).saturating_sub(liked.len() + unlisted);
+        // At least twice as many free items as draws: rejection sampling always finishes, and
+        // each draw needs about items / free tries.
+        if wanted == 0 || free < 2 * wanted {
+            return;
+        }
         let mut drawn = HashSet::with_capacity(wanted);
         for x in interactions.iter_mut().filter(|x| is_negative(x)) {
             x.item = loop {
