@@ -13,6 +13,7 @@ use serde_json::json;
 
 use tanp::bundle::{Bundle, CatalogFile, TaskAssignment};
 use tanp::config::{DecoderKind, EmbeddingSpec, Fidelity, ModelConfig};
+use tanp::data::clusters::{ClusterConfig, cluster_field, item_clusters};
 use tanp::data::split::{SplitConfig, make_episodes};
 use tanp::data::{Dataset, DatasetName, Episodes};
 use tanp::error::{Result, TanpError};
@@ -183,6 +184,12 @@ struct DataArgs {
     min_len: usize,
     #[arg(long, default_value_t = 200)]
     max_len: usize,
+    /// Add K co-occurrence item clusters, computed from the training users' positives, as an
+    /// item content field (not in the paper, which uses item ids only on Last.FM and Gowalla;
+    /// see src/data/clusters.rs). Off by default.
+    #[arg(long, value_name = "K")]
+    #[serde(default)]
+    item_clusters: Option<usize>,
 }
 
 #[derive(Args)]
@@ -339,7 +346,7 @@ struct RunInfo {
 
 fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
     let name: DatasetName = args.dataset.parse()?;
-    let data = name.load(&args.data_dir)?;
+    let mut data = name.load(&args.data_dir)?;
     let episodes = match (&data.episodes, args.protocol) {
         (Some(e), Protocol::Auto) => e.clone(),
         _ => make_episodes(
@@ -353,6 +360,11 @@ fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
             },
         )?,
     };
+    if let Some(k) = args.item_clusters {
+        let config = ClusterConfig::new(k, args.split_seed);
+        let labels = item_clusters(data.items.len(), &episodes.train, &config)?;
+        data.items.fields.push(cluster_field(&labels, k));
+    }
     Ok((data, episodes))
 }
 

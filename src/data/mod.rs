@@ -2,6 +2,7 @@
 //! feature tables for users and items, every user's interaction history, and the item catalog.
 //! Every malformed line is an error naming the file, the line and what was expected.
 
+pub mod clusters;
 pub mod gowalla;
 pub mod lastfm;
 pub mod movielens;
