@@ -106,10 +106,11 @@ sensitivity() {
 # 20 clusters of a rank-16 factorisation 0.8286 against 50 clusters of rank 32 0.8232).
 CLUSTERS=20
 
-# DATASETS (environment) narrows it, e.g. DATASETS=gowalla to run the two datasets in parallel.
+# DATASETS and SEEDS (environment) narrow it, e.g. DATASETS=gowalla SEEDS=3 beside
+# DATASETS=gowalla SEEDS="1 2" to use both cores (training is single-threaded).
 clusters() {
   for dataset in ${DATASETS:-lastfm gowalla}; do
-    for seed in 1 2 3; do
+    for seed in ${SEEDS:-1 2 3}; do
       one "$dataset" clusters-melu "$seed" --item-clusters "$CLUSTERS"
       one "$dataset" clusters-tanp-plain "$seed" --item-clusters "$CLUSTERS" --decoder plain
       one "$dataset" clusters-tanp-film "$seed" --item-clusters "$CLUSTERS" --decoder film

@@ -15,14 +15,25 @@ const DATASETS = [
   { id: "lastfm", name: "Last.FM", table: "Table 4" },
   { id: "gowalla", name: "Gowalla", table: "Table 5" },
 ];
-/** Our rows of Tables 3-5 and the paper's row each one compares with. */
+/**
+ * Our rows of Tables 3-5 and the paper's row each one compares with. The `clusters-` rows are
+ * not in the paper: the same methods with co-occurrence item clusters as an item content field
+ * (`--item-clusters`, scripts/experiments.sh clusters), only on the datasets without item contents.
+ */
+const CLUSTERED = ["lastfm", "gowalla"];
 const METHODS = [
-  { run: "popularity", name: "Popularity", paper: null },
-  { run: "melu", name: "MeLU (first-order MAML)", paper: "MeLU" },
-  { run: "tanp-plain", name: "TaNP (w/o tm)", paper: "TaNP (w/o tm)" },
-  { run: "tanp-film", name: "TaNP (FiLM)", paper: "TaNP (FiLM)" },
-  { run: "tanp-gating-film", name: "TaNP (Gating-FiLM)", paper: "TaNP (Gating-FiLM)" },
+  { run: "popularity", name: "Popularity", paper: null, script: "tables" },
+  { run: "melu", name: "MeLU (first-order MAML)", paper: "MeLU", script: "tables" },
+  { run: "tanp-plain", name: "TaNP (w/o tm)", paper: "TaNP (w/o tm)", script: "tables" },
+  { run: "tanp-film", name: "TaNP (FiLM)", paper: "TaNP (FiLM)", script: "tables" },
+  { run: "tanp-gating-film", name: "TaNP (Gating-FiLM)", paper: "TaNP (Gating-FiLM)", script: "tables" },
+  { run: "clusters-melu", name: "MeLU + item clusters (not in the paper)", paper: "MeLU", script: "clusters", only: CLUSTERED },
+  { run: "clusters-tanp-plain", name: "TaNP (w/o tm) + item clusters (not in the paper)", paper: "TaNP (w/o tm)", script: "clusters", only: CLUSTERED },
+  { run: "clusters-tanp-film", name: "TaNP (FiLM) + item clusters (not in the paper)", paper: "TaNP (FiLM)", script: "clusters", only: CLUSTERED },
+  { run: "clusters-tanp-gating-film", name: "TaNP (Gating-FiLM) + item clusters (not in the paper)", paper: "TaNP (Gating-FiLM)", script: "clusters", only: CLUSTERED },
 ];
+/** The methods whose rows a dataset's table has. */
+const methodsOf = (dataset) => METHODS.filter((m) => !m.only || m.only.includes(dataset));
 
 const readJson = (file) => JSON.parse(fs.readFileSync(file, "utf8"));
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -85,7 +96,7 @@ function summary(runs) {
 const ABLATION_COLUMNS = ["P@5", "NDCG@5", "MAP@5"];
 function supportAblation() {
   const pick = (values) => ABLATION_COLUMNS.map((c) => values[COLUMNS.indexOf(c)]);
-  const rows = DATASETS.flatMap((d) => METHODS.flatMap((m) => {
+  const rows = DATASETS.flatMap((d) => methodsOf(d.id).flatMap((m) => {
     const runs = runsOf(d.id)[m.run] ?? [];
     if (!runs.length || runs.some((r) => !r.swapped)) return [];
     const avg = (key) => pick(COLUMNS.map((_, i) => mean(runs.map((r) => r[key][i]))));
@@ -110,7 +121,7 @@ export function buildPaperData() {
     const runs = runsOf(d.id);
     return {
       ...d,
-      rows: METHODS.map((m) => ({
+      rows: methodsOf(d.id).map((m) => ({
         ...m,
         ours: runs[m.run] ? summary(runs[m.run]) : null,
         paper_values: m.paper ? paper.tables[d.id][m.paper] : null,
@@ -162,7 +173,7 @@ export function buildPaperData() {
   };
   // Learning curves: every TaNP run of the tables whose results file carries one.
   const round = (v) => Math.round(v * 1e4) / 1e4;
-  const curves = DATASETS.flatMap((d) => METHODS.filter((m) => m.run.startsWith("tanp")).flatMap((m) =>
+  const curves = DATASETS.flatMap((d) => methodsOf(d.id).filter((m) => m.run.includes("tanp")).flatMap((m) =>
     (runsOf(d.id)[m.run] ?? []).flatMap((r) => {
       if (!Array.isArray(r.curve) || !r.curve.length) return [];
       return [{

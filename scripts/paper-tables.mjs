@@ -21,7 +21,9 @@ for (const t of data.tables) {
       console.log(`| ${row.name} | 0 | ${data.columns.map(() => "not run yet").join(" | ")} | |`);
     }
   }
-  for (const row of t.rows.filter((r) => r.paper_values)) {
-    console.log(`| paper: ${row.paper} | | ${row.paper_values.map(f).join(" | ")} | |`);
+  // The paper's rows, once each (the item-cluster rows compare with the same ones).
+  const paperRows = new Map(t.rows.filter((r) => r.paper_values).map((r) => [r.paper, r.paper_values]));
+  for (const [name, values] of paperRows) {
+    console.log(`| paper: ${name} | | ${values.map(f).join(" | ")} | |`);
   }
 }
