@@ -33,7 +33,7 @@ RUNS=runs/experiments
 # validation score still rises at 150 epochs, so those runs get 400.
 epochs() {
   if [ "$1" != lastfm ]; then echo 40
-  elif [[ "${2:-}" == clusters* ]]; then echo 400
+  elif [[ "${2:-}" == *clusters* ]]; then echo 400
   else echo 150; fi
 }
 
@@ -116,6 +116,15 @@ clusters() {
       one "$dataset" clusters-tanp-film "$seed" --item-clusters "$CLUSTERS" --decoder film
       one "$dataset" clusters-tanp-gating-film "$seed" --item-clusters "$CLUSTERS" --decoder gating-film
     done
+    # Figure 3's shorter support sets, seed 1 (as in support()).
+    if [[ " ${SEEDS:-1 2 3} " == *" 1 "* ]]; then
+      local protocol=()
+      if [ "$dataset" = lastfm ]; then protocol=(--protocol split --min-len 30); fi
+      for ns in 10 15; do
+        one "$dataset" "ns$ns-clusters-tanp-gating-film" 1 --n-s "$ns" "${protocol[@]}" \
+          --item-clusters "$CLUSTERS" --decoder gating-film
+      done
+    fi
   done
 }
 
