@@ -22,15 +22,15 @@ const DATASETS = [
  */
 const CLUSTERED = ["lastfm", "gowalla"];
 const METHODS = [
-  { run: "popularity", name: "Popularity", paper: null, script: "tables" },
-  { run: "melu", name: "MeLU (first-order MAML)", paper: "MeLU", script: "tables" },
+  { run: "popularity", name: "Popularity", short: "popularity", paper: null, script: "tables" },
+  { run: "melu", name: "MeLU (first-order MAML)", short: "MeLU", paper: "MeLU", script: "tables" },
   { run: "tanp-plain", name: "TaNP (w/o tm)", paper: "TaNP (w/o tm)", script: "tables" },
   { run: "tanp-film", name: "TaNP (FiLM)", paper: "TaNP (FiLM)", script: "tables" },
-  { run: "tanp-gating-film", name: "TaNP (Gating-FiLM)", paper: "TaNP (Gating-FiLM)", script: "tables" },
+  { run: "tanp-gating-film", name: "TaNP (Gating-FiLM)", short: "TaNP", paper: "TaNP (Gating-FiLM)", script: "tables" },
   { run: "clusters-melu", name: "MeLU + item clusters (not in the paper)", paper: "MeLU", script: "clusters", only: CLUSTERED },
   { run: "clusters-tanp-plain", name: "TaNP (w/o tm) + item clusters (not in the paper)", paper: "TaNP (w/o tm)", script: "clusters", only: CLUSTERED },
   { run: "clusters-tanp-film", name: "TaNP (FiLM) + item clusters (not in the paper)", paper: "TaNP (FiLM)", script: "clusters", only: CLUSTERED },
-  { run: "clusters-tanp-gating-film", name: "TaNP (Gating-FiLM) + item clusters (not in the paper)", paper: "TaNP (Gating-FiLM)", script: "clusters", only: CLUSTERED },
+  { run: "clusters-tanp-gating-film", name: "TaNP (Gating-FiLM) + item clusters (not in the paper)", short: "TaNP + clusters", paper: "TaNP (Gating-FiLM)", script: "clusters", only: CLUSTERED },
 ];
 /** The methods whose rows a dataset's table has. */
 const methodsOf = (dataset) => METHODS.filter((m) => !m.only || m.only.includes(dataset));
@@ -135,9 +135,10 @@ export function buildPaperData() {
     return {
       dataset: d.id,
       name: d.name,
-      series: ["popularity", "melu", "tanp-gating-film"].map((run) => ({
+      series: ["popularity", "melu", "tanp-gating-film", ...(CLUSTERED.includes(d.id) ? ["clusters-tanp-gating-film"] : [])].map((run) => ({
         run,
         name: METHODS.find((m) => m.run === run).name,
+        short: METHODS.find((m) => m.run === run).short,
         points: [10, 15, 20].map((ns) => {
           const r = pick(ns === 20 ? run : `ns${ns}-${run}`);
           return { n_s: ns, value: r ? r.paper[COLUMNS.indexOf("P@10")] : null, file: r?.file ?? null };

@@ -48,8 +48,10 @@ function chartFrame({ title, width, height, pad, lo, hi, y, digits }) {
 }
 
 /** A line chart over categorical x values; every drawn point is a mark with `markId`. */
-function lineChart({ title, xs, series, markId, width = 340, height = 220, yLabel }) {
-  const pad = { l: 42, r: 26, t: 22, b: 34 };
+function lineChart({ title, xs, series, markId, width = 340, height = 220, yLabel, legendRows = Math.ceil(series.length / 3) }) {
+  // The legend takes a row per three series (more when charts side by side must match).
+  height += 14 * (legendRows - 1);
+  const pad = { l: 42, r: 26, t: 22, b: 20 + 14 * legendRows };
   const values = series.flatMap((s) => s.points.map((p) => p.y)).filter((v) => v !== null);
   let lo = Math.min(...values), hi = Math.max(...values);
   if (!values.length) { lo = 0; hi = 1; }
@@ -71,8 +73,9 @@ function lineChart({ title, xs, series, markId, width = 340, height = 220, yLabe
       g.append(svg("circle", { cx: a, cy: b, r: 4, fill: colour, "data-testid": markId, "data-value": p.y },
         [svg("title", {}, [document.createTextNode(p.title ?? `${s.name}: ${fmt(p.y)}`)])]));
     }
-    g.append(svg("rect", { x: pad.l + 4 + si * 100, y: height - 14, width: 10, height: 4, fill: colour }));
-    g.append(text(pad.l + 18 + si * 100, height - 9, s.name.replace(/ \(.*\)$/, "")));
+    const [lx, ly] = [pad.l + 4 + (si % 3) * 100, height - 14 * (legendRows - Math.floor(si / 3))];
+    g.append(svg("rect", { x: lx, y: ly, width: 10, height: 4, fill: colour }));
+    g.append(text(lx + 14, ly + 5, s.short ?? s.name.replace(/ \(.*\)$/, "")));
   });
   return g;
 }
@@ -164,13 +167,15 @@ function renderTables(data, family) {
 
 function renderFigure3(data) {
   const host = $("figure3");
+  const legendRows = Math.max(...data.figure3.map((d) => Math.ceil(d.series.length / 3)));
   for (const d of data.figure3) {
     const series = d.series.map((s) => ({
       name: s.name,
+      short: s.short,
       points: s.points.map((p) => ({ y: p.value, title: `${s.name}, N_S = ${p.n_s}: P@10 ${fmt(p.value)} (${p.file ?? "not run"})` })),
     }));
     host.append(figure("figure3", `${d.name}: P@10 against N_S.`, lineChart({
-      title: d.name, xs: ["N_S=10", "N_S=15", "N_S=20"], series, markId: "fig3-mark", yLabel: "P@10 %" }), { "data-dataset": d.dataset }));
+      title: d.name, xs: ["N_S=10", "N_S=15", "N_S=20"], series, markId: "fig3-mark", yLabel: "P@10 %", legendRows }), { "data-dataset": d.dataset }));
   }
 }
 
