@@ -556,6 +556,15 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
             episodes.valid.len(),
             episodes.test.len()
         );
+        if let Some(k) = args.data.item_clusters {
+            let field = data.items.fields.last().expect("the cluster field");
+            let known = (0..field.len()).filter(|&i| field.get(i) != [0]).count();
+            eprintln!(
+                "item clusters (not in the paper): {k} clusters of the training users' positives; \
+                 {known} of {} items in one, the rest unknown",
+                data.items.len()
+            );
+        }
     }
     let command: Vec<String> = std::env::args().collect();
     std::fs::create_dir_all(&args.out).map_err(|e| TanpError::io(&args.out, e))?;
