@@ -21,17 +21,14 @@ use crate::eval::{Metrics, Ranking, rank_with};
 use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
 use crate::model::{Tanp, TensorBatch};
-use crate::negatives::{Negatives, POSITIVE_FROM};
+use crate::negatives::Negatives;
 use crate::train::{epoch_bar, epoch_order, negative_sampler};
 
 /// Ranks every query item by how often training users liked it: the number of positive
 /// interactions (rating >= 4 on explicit data, label 1 on implicit data) in all training
 /// tasks, ties broken by the number of interactions. The same ranking for every user.
 pub fn popularity(data: &Dataset, episodes: &Episodes, tasks: &[Task]) -> Vec<Ranking> {
-    let threshold = match data.feedback {
-        Feedback::Explicit => 4.0,
-        Feedback::Implicit => POSITIVE_FROM,
-    };
+    let threshold = data.feedback.liked_from();
     let mut liked = vec![0f64; data.items.len()];
     let mut seen = vec![0f64; data.items.len()];
     for task in &episodes.train {

@@ -53,6 +53,18 @@ pub enum Feedback {
     Implicit,
 }
 
+impl Feedback {
+    /// The label from which an interaction counts as liked: a rating of 4 or more on explicit
+    /// data, label 1 on implicit data. The standard metrics' relevance, the popularity ranker
+    /// and the item clusters all use it.
+    pub fn liked_from(self) -> f32 {
+        match self {
+            Feedback::Explicit => 4.0,
+            Feedback::Implicit => crate::negatives::POSITIVE_FROM,
+        }
+    }
+}
+
 /// How one side (users or items) is embedded (section 4.2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]

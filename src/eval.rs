@@ -40,10 +40,7 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn from_rankings(rankings: &[Ranking], feedback: Feedback) -> Self {
-        let threshold = match feedback {
-            Feedback::Explicit => 4.0,
-            Feedback::Implicit => 0.5,
-        };
+        let threshold = feedback.liked_from();
         let pairs = || rankings.iter().map(|r| (&r.scores[..], &r.truth[..]));
         Metrics {
             paper: MetricTable::compute(Definition::Paper, threshold, pairs()),

@@ -1,7 +1,13 @@
-//! Co-occurrence item clusters (src/data/clusters.rs) on hand-made training tasks.
+//! Co-occurrence item clusters (src/data/clusters.rs) on hand-made training tasks, and a model
+//! that adapts to the support set through them when items have nothing but an id.
+
+mod common;
 
 use tanp::batch::{Interaction, Task};
+use tanp::config::DecoderKind;
 use tanp::data::clusters::{ClusterConfig, cluster_field, item_clusters};
+
+use common::{AdaptationCheck, ITEMS, config, seeded, synthetic, train_and_check};
 
 fn task(user: u32, liked: &[u32], disliked: &[u32]) -> Task {
     let point = |item: u32, y: f32| Interaction { item, y };
@@ -29,7 +35,7 @@ fn two_groups() -> Vec<Task> {
 
 #[test]
 fn items_liked_by_the_same_users_share_a_cluster_and_others_do_not() {
-    let labels = item_clusters(22, &two_groups(), &ClusterConfig::new(2, 1)).unwrap();
+    let labels = item_clusters(22, &two_groups(), 0.5, &ClusterConfig::new(2, 1)).unwrap();
     assert_eq!(labels.len(), 22);
     let a = labels[0];
     let b = labels[10];
@@ -45,8 +51,8 @@ fn items_liked_by_the_same_users_share_a_cluster_and_others_do_not() {
 fn clusters_are_repeatable_and_the_field_has_one_value_per_item() {
     let tasks = two_groups();
     let config = ClusterConfig::new(3, 7);
-    let first = item_clusters(22, &tasks, &config).unwrap();
-    assert_eq!(first, item_clusters(22, &tasks, &config).unwrap());
+    let first = item_clusters(22, &tasks, 0.5, &config).unwrap();
+    assert_eq!(first, item_clusters(22, &tasks, 0.5, &config).unwrap());
     assert!(first.iter().all(|&l| l <= 3));
     let field = cluster_field(&first, 3);
     assert_eq!(field.vocab, 4);
@@ -57,14 +63,52 @@ fn clusters_are_repeatable_and_the_field_has_one_value_per_item() {
 #[test]
 fn bad_settings_and_items_outside_the_catalog_are_errors() {
     let tasks = two_groups();
-    let err = item_clusters(22, &tasks, &ClusterConfig::new(0, 1)).unwrap_err();
+    let err = item_clusters(22, &tasks, 0.5, &ClusterConfig::new(0, 1)).unwrap_err();
     assert!(err.to_string().contains("k >= 1"), "{err}");
-    let err = item_clusters(15, &tasks, &ClusterConfig::new(2, 1)).unwrap_err();
+    let err = item_clusters(15, &tasks, 0.5, &ClusterConfig::new(2, 1)).unwrap_err();
     assert!(err.to_string().contains("catalog has 15 items"), "{err}");
     // No positives at all: every item is unknown, no panic.
     let empty = vec![task(0, &[], &[1, 2])];
     assert_eq!(
-        item_clusters(4, &empty, &ClusterConfig::new(2, 1)).unwrap(),
+        item_clusters(4, &empty, 0.5, &ClusterConfig::new(2, 1)).unwrap(),
         vec![0; 4]
+    );
+}
+
+#[test]
+fn with_clusters_a_model_on_item_ids_adapts_to_the_support_set() {
+    let _guard = seeded();
+    // The synthetic users love one of three hidden genres; the items keep only their id field
+    // and get the clusters of the training users' loved items (rating 4 or more) instead.
+    let (mut data, episodes) = synthetic();
+    let id = data.items.fields.pop().expect("the id field");
+    let labels = item_clusters(
+        ITEMS,
+        &episodes.train,
+        data.feedback.liked_from(),
+        &ClusterConfig::new(3, 2),
+    )
+    .unwrap();
+    // The clusters recover the genres (up to their names).
+    for i in 0..ITEMS {
+        for j in 0..ITEMS {
+            assert_eq!(labels[i] == labels[j], i % 3 == j % 3, "{labels:?}");
+        }
+    }
+    // The order `tanp train --item-clusters` gives: the id, then the cluster.
+    data.items.fields = vec![id, cluster_field(&labels, 3)];
+    let cfg = config(&data, DecoderKind::GatingFilm);
+    let AdaptationCheck {
+        trained,
+        random,
+        swapped,
+    } = train_and_check(&data, &episodes, &cfg, 200, "clusters");
+    assert!(
+        trained.precision > random.precision + 0.4,
+        "trained {trained:?} vs random {random:?}"
+    );
+    assert!(
+        swapped.precision < random.precision + 0.1,
+        "swapped {swapped:?} vs random {random:?}"
     );
 }

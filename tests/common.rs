@@ -10,7 +10,10 @@ use rand::{Rng, SeedableRng};
 use tanp::batch::{Interaction, Task};
 use tanp::config::{DecoderKind, EmbeddingSpec, Feedback, ModelConfig};
 use tanp::data::{CatalogItem, Dataset, Episodes};
+use tanp::eval::{Metrics, ZMode, rank_tasks, swap_supports};
 use tanp::features::{FeatureTable, Field};
+use tanp::metrics::AtN;
+use tanp::train::{TrainConfig, train};
 
 pub fn dev() -> Device {
     Device::flex()
@@ -155,4 +158,85 @@ pub fn config(data: &Dataset, decoder: DecoderKind) -> ModelConfig {
     c.decoder_hidden = vec![32, 16];
     c.decoder = decoder;
     c
+}
+
+/// The training recipe of the synthetic tests.
+pub fn train_config(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: 16,
+        lr: 1e-2,
+        seed: 5,
+        n_s: 8,
+        ..TrainConfig::default()
+    }
+}
+
+/// A fresh temporary run directory for the test `name`.
+pub fn out_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("tanp-train-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// The standard metrics at 5 of a run on the test users: `(trained, random, swapped)`, where
+/// `random` ranks the same queries at random and `swapped` gives every test user the next
+/// user's support set (the support-set ablation).
+pub struct AdaptationCheck {
+    pub trained: AtN,
+    pub random: AtN,
+    pub swapped: AtN,
+}
+
+/// Trains `cfg` for `epochs` (call [`seeded`] first) and measures [`AdaptationCheck`].
+pub fn train_and_check(
+    data: &Dataset,
+    episodes: &Episodes,
+    cfg: &ModelConfig,
+    epochs: usize,
+    name: &str,
+) -> AdaptationCheck {
+    let (model, state) = train(
+        data,
+        episodes,
+        cfg,
+        &train_config(epochs),
+        &out_dir(name),
+        true,
+    )
+    .unwrap();
+    assert_eq!(state.epoch, epochs);
+    let mut rng = StdRng::seed_from_u64(1);
+    let rank = |tasks: &[Task], rng: &mut StdRng| {
+        rank_tasks(
+            &model,
+            tasks,
+            &data.users,
+            &data.items,
+            ZMode::Mean,
+            64,
+            cfg.z_dim,
+            rng,
+            &dev(),
+        )
+    };
+    let at5 = |m: Metrics| *m.standard.get(5).unwrap();
+    let rankings = rank(&episodes.test, &mut rng);
+    let trained = at5(Metrics::from_rankings(&rankings, data.feedback));
+    let random: Vec<_> = rankings
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.scores = (0..r.scores.len()).map(|_| rng.random()).collect();
+            r
+        })
+        .collect();
+    let random = at5(Metrics::from_rankings(&random, data.feedback));
+    let swapped = rank(&swap_supports(&episodes.test), &mut rng);
+    let swapped = at5(Metrics::from_rankings(&swapped, data.feedback));
+    AdaptationCheck {
+        trained,
+        random,
+        swapped,
+    }
 }

@@ -4,28 +4,15 @@
 mod common;
 
 use burn::tensor::Device;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use tanp::batch::{HostBatch, Task};
 use tanp::config::DecoderKind;
 use tanp::error::TanpError;
-use tanp::eval::{Metrics, ZMode, rank_tasks, swap_supports};
+use tanp::eval::swap_supports;
 use tanp::model::Tanp;
 use tanp::recommend::{RankOptions, Recommender, block_on};
-use tanp::train::{TrainConfig, Weights, load_run_weights, train};
+use tanp::train::{Weights, load_run_weights, train};
 
-use common::{config, seeded, synthetic};
-
-fn train_config(epochs: usize) -> TrainConfig {
-    TrainConfig {
-        epochs,
-        batch_size: 16,
-        lr: 1e-2,
-        seed: 5,
-        n_s: 8,
-        ..TrainConfig::default()
-    }
-}
+use common::{AdaptationCheck, config, out_dir, seeded, synthetic, train_and_check, train_config};
 
 fn top(n: usize) -> RankOptions {
     RankOptions {
@@ -34,57 +21,16 @@ fn top(n: usize) -> RankOptions {
     }
 }
 
-fn out_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("tanp-train-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 #[test]
 fn training_on_synthetic_tasks_clearly_beats_random() {
     let _guard = seeded();
     let (data, episodes) = synthetic();
     let cfg = config(&data, DecoderKind::GatingFilm);
-    let (model, state) = train(
-        &data,
-        &episodes,
-        &cfg,
-        &train_config(80),
-        &out_dir("beats"),
-        true,
-    )
-    .unwrap();
-    assert_eq!(state.epoch, 80);
-    let mut rng = StdRng::seed_from_u64(1);
-    let rank = |tasks: &[Task], rng: &mut StdRng| {
-        rank_tasks(
-            &model,
-            tasks,
-            &data.users,
-            &data.items,
-            ZMode::Mean,
-            64,
-            cfg.z_dim,
-            rng,
-            &Device::flex(),
-        )
-    };
-    let rankings = rank(&episodes.test, &mut rng);
-    let trained = Metrics::from_rankings(&rankings, data.feedback);
-    // A random ranking of the same queries.
-    let random: Vec<_> = rankings
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.scores = (0..r.scores.len()).map(|_| rng.random()).collect();
-            r
-        })
-        .collect();
-    let baseline = Metrics::from_rankings(&random, data.feedback);
-    let (t, b) = (
-        trained.standard.get(5).unwrap(),
-        baseline.standard.get(5).unwrap(),
-    );
+    let AdaptationCheck {
+        trained: t,
+        random: b,
+        swapped: s,
+    } = train_and_check(&data, &episodes, &cfg, 80, "beats");
     // About a third of each query is loved: random P@5 is ~0.33, a model that adapts gets ~1.
     assert!(
         t.precision > b.precision + 0.4,
@@ -93,9 +39,6 @@ fn training_on_synthetic_tasks_clearly_beats_random() {
     assert!(t.ndcg > 0.9, "{t:?}");
     // The support-set ablation: with another user's support set (who loves another genre) the
     // adapted model ranks that user's genre first, so precision falls to or below random.
-    let swapped = rank(&swap_supports(&episodes.test), &mut rng);
-    let s = Metrics::from_rankings(&swapped, data.feedback);
-    let s = s.standard.get(5).unwrap();
     assert!(
         s.precision < b.precision + 0.1,
         "swapped {s:?} vs random {b:?}"

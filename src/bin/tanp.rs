@@ -362,7 +362,12 @@ fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
     };
     if let Some(k) = args.item_clusters {
         let config = ClusterConfig::new(k, args.split_seed);
-        let labels = item_clusters(data.items.len(), &episodes.train, &config)?;
+        let labels = item_clusters(
+            data.items.len(),
+            &episodes.train,
+            data.feedback.liked_from(),
+            &config,
+        )?;
         data.items.fields.push(cluster_field(&labels, k));
     }
     Ok((data, episodes))

@@ -8,6 +8,7 @@
 //! test interaction leaks into it:
 //!
 //! 1. `X[u, i] = 1 / sqrt(|I_u| * n_i)` for every training user `u` and item `i` they liked
+//!    (label 1, or a rating of 4 or more)
 //!    (`I_u` the user's liked items, `n_i` the number of training users who liked `i`), so
 //!    `(X^T X)[i, j]` is the co-occurrence of `i` and `j` normalised by both popularities;
 //! 2. the item factors of its rank-`r` truncated SVD, `V_r S_r`, by subspace iteration;
@@ -22,7 +23,6 @@ use rand::{Rng, SeedableRng};
 use crate::batch::Task;
 use crate::error::{Result, TanpError};
 use crate::features::Field;
-use crate::negatives::POSITIVE_FROM;
 
 /// How the clusters are computed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,8 +52,13 @@ impl ClusterConfig {
 }
 
 /// The cluster of each of `items` items (0 for items no training user liked), from the
-/// positives of `train`.
-pub fn item_clusters(items: usize, train: &[Task], config: &ClusterConfig) -> Result<Vec<u32>> {
+/// interactions of `train` labelled `liked_from` or more ([`crate::config::Feedback::liked_from`]).
+pub fn item_clusters(
+    items: usize,
+    train: &[Task],
+    liked_from: f32,
+    config: &ClusterConfig,
+) -> Result<Vec<u32>> {
     if config.k == 0 || config.rank == 0 {
         return Err(TanpError::Config(format!(
             "item clusters need k >= 1 and rank >= 1, got k = {} and rank = {}",
@@ -66,7 +71,7 @@ pub fn item_clusters(items: usize, train: &[Task], config: &ClusterConfig) -> Re
     let mut users: Vec<Vec<u32>> = Vec::with_capacity(train.len());
     for task in train {
         let mut row: Vec<u32> = Vec::new();
-        for x in task.interactions().filter(|x| x.y >= POSITIVE_FROM) {
+        for x in task.interactions().filter(|x| x.y >= liked_from) {
             let Some(slot) = dense.get_mut(x.item as usize) else {
                 return Err(TanpError::Config(format!(
                     "item clusters: task of user {} has item {} but the catalog has {items} items",
