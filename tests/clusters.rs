@@ -67,6 +67,15 @@ fn bad_settings_and_items_outside_the_catalog_are_errors() {
     assert!(err.to_string().contains("k >= 1"), "{err}");
     let err = item_clusters(15, &tasks, 0.5, &ClusterConfig::new(2, 1)).unwrap_err();
     assert!(err.to_string().contains("catalog has 15 items"), "{err}");
+    // Fewer liked items than the rank and than k: every liked item still gets a cluster.
+    let few = vec![task(0, &[1, 2], &[0]), task(1, &[2, 3], &[0])];
+    let labels = item_clusters(5, &few, 0.5, &ClusterConfig::new(8, 1)).unwrap();
+    assert_eq!(labels[0], 0);
+    assert_eq!(labels[4], 0);
+    assert!(
+        labels[1..4].iter().all(|&l| (1..=8).contains(&l)),
+        "{labels:?}"
+    );
     // No positives at all: every item is unknown, no panic.
     let empty = vec![task(0, &[], &[1, 2])];
     assert_eq!(

@@ -95,8 +95,8 @@ pub fn item_clusters(
     if n == 0 {
         return Ok(labels);
     }
-    let factors = item_factors(&users, n, config);
-    let assignment = spherical_kmeans(&factors, config);
+    let (factors, rank) = item_factors(&users, n, config);
+    let assignment = spherical_kmeans(&factors, rank, config);
     for (d, &item) in liked_items.iter().enumerate() {
         labels[item as usize] = assignment[d] + 1;
     }
@@ -144,9 +144,10 @@ impl Normalised<'_> {
     }
 }
 
-/// The rows of `V_r S_r` (`n x r`, row-major) of the normalised matrix, by subspace iteration
-/// on `X^T X` and a Rayleigh-Ritz step.
-fn item_factors(users: &[Vec<u32>], n: usize, config: &ClusterConfig) -> Vec<f64> {
+/// The rows of `V_r S_r` (`n x r`, row-major) of the normalised matrix and `r` (the configured
+/// rank, or `n` when fewer items were liked), by subspace iteration on `X^T X` and a
+/// Rayleigh-Ritz step.
+fn item_factors(users: &[Vec<u32>], n: usize, config: &ClusterConfig) -> (Vec<f64>, usize) {
     let mut counts = vec![0usize; n];
     for row in users {
         for &i in row {
@@ -188,7 +189,7 @@ fn item_factors(users: &[Vec<u32>], n: usize, config: &ClusterConfig) -> Vec<f64
             out[row * r + c] = v * s;
         }
     }
-    out
+    (out, r)
 }
 
 /// Modified Gram-Schmidt on the `r` columns of a row-major `n x r` matrix. A column that
@@ -261,9 +262,9 @@ fn symmetric_eigen(a: &mut [f64], r: usize) -> (Vec<f64>, Vec<f64>) {
     ((0..r).map(|i| a[i * r + i]).collect(), v)
 }
 
-/// Spherical k-means on the rows of `factors` (`n x rank`): the cluster (0..k) of each row.
-fn spherical_kmeans(factors: &[f64], config: &ClusterConfig) -> Vec<u32> {
-    let r = config.rank.min(factors.len());
+/// Spherical k-means on the rows of `factors` (`n x r`, row-major): the cluster (0..k) of
+/// each row.
+fn spherical_kmeans(factors: &[f64], r: usize, config: &ClusterConfig) -> Vec<u32> {
     let n = factors.len() / r;
     let unit: Vec<f64> = factors
         .chunks(r)
