@@ -21,7 +21,7 @@ use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
 use crate::eval::{Metrics, ZMode, rank_tasks};
 use crate::model::Tanp;
-use crate::negatives::{NegativeSampler, Negatives, POSITIVE_FROM};
+use crate::negatives::{NegativeSampler, Negatives};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -74,7 +74,8 @@ pub fn negative_sampler(
     if negatives == Negatives::Fixed || data.feedback == Feedback::Explicit {
         return None;
     }
-    let liked = |x: &Interaction| x.y >= POSITIVE_FROM;
+    let liked_from = data.feedback.liked_from();
+    let liked = |x: &Interaction| x.y >= liked_from;
     let histories = data.histories.iter().enumerate().flat_map(|(u, h)| {
         h.iter()
             .filter(|x| liked(x))

@@ -193,7 +193,7 @@ fn item_factors(users: &[Vec<u32>], n: usize, config: &ClusterConfig) -> (Vec<f6
 }
 
 /// Modified Gram-Schmidt on the `r` columns of a row-major `n x r` matrix. A column that
-/// vanishes is replaced by a unit vector orthogonal to the earlier ones where possible.
+/// vanishes (it lies in the span of the earlier ones) becomes zero.
 fn orthonormalise(m: &mut [f64], n: usize, r: usize) {
     for c in 0..r {
         for p in 0..c {
@@ -237,8 +237,8 @@ fn symmetric_eigen(a: &mut [f64], r: usize) -> (Vec<f64>, Vec<f64>) {
                     continue;
                 }
                 let theta = (a[q * r + q] - a[p * r + p]) / (2.0 * apq);
+                // signum(0.0) is 1.0, so theta = 0 gives t = 1 (a 45-degree rotation).
                 let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
                 for k in 0..r {
