@@ -174,6 +174,51 @@ impl HostBatch {
         )
     }
 
+    /// Training batch of the catalog objective ([`crate::config::Objective::Catalog`]): on every
+    /// visit a random support set of `n_s.0..=n_s.1` interactions (with their ratings, for the
+    /// encoder and the task identity); the rest of the user's interactions are the query set,
+    /// in the posterior's tau_i and predicted. What is predicted is the whole catalog
+    /// ([`HostBatch::liked_queries`] marks the targets).
+    pub fn catalog_training(tasks: &[&Task], n_s: (usize, usize), rng: &mut impl Rng) -> Self {
+        Self::from_points(
+            tasks
+                .iter()
+                .map(|t| {
+                    let mut all: Vec<Interaction> = t.interactions().collect();
+                    all.shuffle(rng);
+                    let hi = n_s.1.min(all.len().saturating_sub(1)).max(1);
+                    let context = rng.random_range(n_s.0.clamp(1, hi)..=hi);
+                    let points = all
+                        .iter()
+                        .enumerate()
+                        .map(|(j, x)| Point {
+                            item: x.item,
+                            y: x.y,
+                            support: j < context,
+                            target: true,
+                            predict: j >= context,
+                        })
+                        .collect();
+                    (t.user, points)
+                })
+                .collect(),
+        )
+    }
+
+    /// `[B, items]`, row-major: 1 where the task's predicted (query) points hold an item the
+    /// user liked (`y >= liked_from`), the catalog objective's targets.
+    pub fn liked_queries(&self, items: usize, liked_from: f32) -> Vec<f32> {
+        let mut liked = vec![0.0; self.b * items];
+        for t in 0..self.b {
+            for j in t * self.n..(t + 1) * self.n {
+                if self.predict[j] > 0.0 && self.y[j] >= liked_from {
+                    liked[t * items + self.items[j] as usize] = 1.0;
+                }
+            }
+        }
+        liked
+    }
+
     /// The tensors of this batch. `unknown_user(task, field)` hides a user field (feature
     /// dropout during training, or a visitor who gave no demographics).
     pub fn to_tensors(

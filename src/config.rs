@@ -65,6 +65,21 @@ impl Feedback {
     }
 }
 
+/// What the decoder is trained to predict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    /// The paper (Eq. 17/18): the rating or label of each query item the user interacted with.
+    #[default]
+    Rating,
+    /// Not in the paper: whole-catalog recommendation. The decoder's outputs over the catalog
+    /// are the logits of a softmax, trained with the multinomial likelihood of the user's liked
+    /// query items (Mult-DAE's, Liang et al., WWW 2018). The support set enters the encoder and
+    /// the task identity with its ratings, and the posterior sees the whole task, as in the
+    /// paper. See `src/catalog/`.
+    Catalog,
+}
+
 /// How one side (users or items) is embedded (section 4.2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -142,6 +157,9 @@ pub struct ModelConfig {
     /// Ratings are in [rating_min, rating_max] (1-5 for MovieLens, 0-1 for implicit data).
     pub rating_min: f64,
     pub rating_max: f64,
+    /// What the decoder predicts (bundles written before this option existed: `Rating`).
+    #[serde(default)]
+    pub objective: Objective,
 }
 
 impl ModelConfig {
@@ -169,6 +187,7 @@ impl ModelConfig {
             decoder_hidden: vec![64, 64, 32],
             rating_min,
             rating_max,
+            objective: Objective::Rating,
         }
     }
 

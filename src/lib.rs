@@ -24,6 +24,8 @@ pub use error::{Result, TanpError};
 #[cfg(feature = "native")]
 pub mod baselines;
 #[cfg(feature = "native")]
+pub mod catalog;
+#[cfg(feature = "native")]
 pub mod eval;
 #[cfg(feature = "native")]
 pub mod train;

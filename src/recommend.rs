@@ -357,6 +357,22 @@ impl Recommender {
         Ok(Recommendation { items, clusters })
     }
 
+    /// Every catalog item's score (z = the mean of q(z | S)) for a support set of catalog
+    /// indices and ratings: what the catalog protocol ranks (`src/catalog/`).
+    pub async fn catalog_scores(
+        &self,
+        support: &[(u32, f32)],
+        profile: Option<&[u32]>,
+    ) -> Result<Vec<f32>> {
+        if support.is_empty() || support.iter().any(|s| s.0 as usize >= self.catalog.len()) {
+            return Err(TanpError::Support(
+                "a task needs at least one rating of a catalog item".into(),
+            ));
+        }
+        let (u, adapted) = self.adapt(support, profile)?;
+        read(self.score(u, adapted.prior.mu, &adapted.film, self.h_items.clone())).await
+    }
+
     /// Every intermediate of Figure 2 for a new user's support set (see [`Explanation`]).
     pub async fn explain(
         &self,

@@ -16,12 +16,14 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{HostBatch, Interaction, Resplit, Task, normal_noise};
-use crate::config::{Feedback, Fidelity, ModelConfig};
+use crate::config::{Feedback, Fidelity, ModelConfig, Objective};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
 use crate::eval::{Metrics, ZMode, rank_tasks};
 use crate::model::Tanp;
+use crate::model::embedding::FieldInput;
 use crate::negatives::{NegativeSampler, Negatives};
+use crate::recommend::{Recommender, block_on};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -44,6 +46,13 @@ pub struct TrainConfig {
     /// written before this option existed used the tasks' own ([`Negatives::Fixed`]).
     #[serde(default)]
     pub negatives: Negatives,
+    /// The catalog objective's smallest support set per visit (the largest is `n_s`).
+    #[serde(default = "default_support_min")]
+    pub support_min: usize,
+}
+
+fn default_support_min() -> usize {
+    3
 }
 
 impl Default for TrainConfig {
@@ -59,6 +68,7 @@ impl Default for TrainConfig {
             drop_last: false,
             z_mode: ZMode::Mean,
             negatives: Negatives::Resample,
+            support_min: default_support_min(),
         }
     }
 }
@@ -88,6 +98,53 @@ pub fn negative_sampler(
         data.items.len(),
         histories.chain(tasks),
     ))
+}
+
+/// The catalog objective's model selection: [`crate::catalog::selection_score`] on the
+/// validation users, who give no demographics (as the demo's visitors).
+pub fn catalog_valid_score(
+    model: &Tanp,
+    config: &ModelConfig,
+    data: &Dataset,
+    episodes: &Episodes,
+    seed: u64,
+    device: &Device,
+) -> Result<f64> {
+    let recommender = Recommender::new(
+        model.clone(),
+        config.clone(),
+        data.catalog.clone(),
+        &data.items,
+        device,
+    )?;
+    let counts = crate::catalog::training_counts(data.items.len(), &episodes.train);
+    let scorer = tanp_scorer(&recommender, None);
+    crate::catalog::selection_score(
+        &scorer,
+        &episodes.valid,
+        &counts,
+        data.feedback.liked_from(),
+        seed,
+    )
+}
+
+/// A TaNP recommender as a catalog scorer; `profiles` gives each user's field values (their
+/// demographics), `None` hides them.
+pub fn tanp_scorer<'a>(
+    recommender: &'a Recommender,
+    profiles: Option<&'a crate::features::FeatureTable>,
+) -> impl Fn(u32, &[Interaction]) -> Result<Vec<f32>> + 'a {
+    move |user, support| {
+        let pairs: Vec<(u32, f32)> = support.iter().map(|x| (x.item, x.y)).collect();
+        let profile: Option<Vec<u32>> = profiles.map(|table| {
+            table
+                .fields
+                .iter()
+                .map(|f| f.get(user as usize).first().copied().unwrap_or(0))
+                .collect()
+        });
+        block_on(recommender.catalog_scores(&pairs, profile.as_deref()))
+    }
 }
 
 /// One line of the training log.
@@ -307,13 +364,25 @@ pub fn train(
     let n_fields = data.users.fields.len();
     let inner = device.clone().inner();
     let sampler = negative_sampler(config.negatives, data, &episodes.train);
+    // The catalog objective scores every item in every batch.
+    let all_items = (model_config.objective == Objective::Catalog).then(|| {
+        let all: Vec<u32> = (0..data.items.len() as u32).collect();
+        FieldInput::for_entities(&data.items, &all, |_, _| false, &device)
+    });
 
     for epoch in state.epoch..config.epochs {
         let started = Instant::now();
         let (mut rng, order) = epoch_order(&episodes.train, config.seed, epoch);
         let (mut sum_loss, mut sum_pred, mut sum_kl, mut sum_cl) = (0.0, 0.0, 0.0, 0.0);
         for chunk in order.chunks(config.batch_size).take(batches_per_epoch) {
-            let host = HostBatch::training(chunk, resplit, sampler.as_ref(), &mut rng);
+            let host = match model_config.objective {
+                Objective::Rating => {
+                    HostBatch::training(chunk, resplit, sampler.as_ref(), &mut rng)
+                }
+                Objective::Catalog => {
+                    HostBatch::catalog_training(chunk, (config.support_min, config.n_s), &mut rng)
+                }
+            };
             let dropout: Vec<bool> = (0..chunk.len() * n_fields)
                 .map(|_| {
                     config.user_feature_dropout > 0.0
@@ -327,7 +396,18 @@ pub fn train(
                 &device,
             );
             let eps = normal_noise(chunk.len(), model_config.z_dim, &mut rng, &device);
-            let step = model.train_step(&batch, eps);
+            let step = match &all_items {
+                None => model.train_step(&batch, eps),
+                Some(all_items) => {
+                    let m = data.items.len();
+                    let liked = host.liked_queries(m, data.feedback.liked_from());
+                    let liked = burn::tensor::Tensor::<2>::from_data(
+                        burn::tensor::TensorData::new(liked, [chunk.len(), m]),
+                        &device,
+                    );
+                    model.catalog_train_step(&batch, eps, all_items, liked)
+                }
+            };
             let scalar = |t: burn::tensor::Tensor<1>| -> f64 { t.into_scalar::<f32>() as f64 };
             let loss_value = scalar(step.loss.clone().detach());
             if !loss_value.is_finite() {
@@ -347,6 +427,15 @@ pub fn train(
         let valid_model = model.valid();
         let valid_score = if episodes.valid.is_empty() {
             -(sum_loss / batches)
+        } else if model_config.objective == Objective::Catalog {
+            catalog_valid_score(
+                &valid_model,
+                model_config,
+                data,
+                episodes,
+                config.seed,
+                &inner,
+            )?
         } else {
             let rankings = rank_tasks(
                 &valid_model,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use tanp::bundle::{Bundle, CatalogFile, TaskAssignment};
-use tanp::config::{DecoderKind, EmbeddingSpec, Fidelity, ModelConfig};
+use tanp::config::{DecoderKind, EmbeddingSpec, Fidelity, ModelConfig, Objective};
 use tanp::data::clusters::{ClusterConfig, cluster_field, item_clusters};
 use tanp::data::split::{SplitConfig, make_episodes};
 use tanp::data::{Dataset, DatasetName, Episodes};
@@ -49,6 +49,43 @@ enum Command {
     Bench(BenchArgs),
     /// Evaluate a baseline on the same test tasks: popularity, or MeLU (first-order MAML).
     Baseline(BaselineArgs),
+    /// The catalog protocol (not in the paper): every catalog item ranked for held-out users
+    /// from N_S = 3, 5, 10, 20 of their ratings; a trained run or a baseline tuned on validation.
+    Catalog(CatalogArgs),
+}
+
+#[derive(Args)]
+struct CatalogArgs {
+    /// A training run directory (TaNP); or give --method and the data options.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// A catalog baseline, tuned on the validation users.
+    #[arg(long, value_enum)]
+    method: Option<tanp::catalog::baselines::Method>,
+    #[command(flatten)]
+    data: CatalogDataArgs,
+    /// Seed of the support sets drawn for each user.
+    #[arg(long, default_value_t = 2020)]
+    catalog_seed: u64,
+    /// Give TaNP each test user's demographics (default: none, as a visitor of the demo).
+    #[arg(long)]
+    with_demographics: bool,
+    /// Write a results JSON here.
+    #[arg(long)]
+    results: Option<PathBuf>,
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// The data options of `tanp catalog --method` (a run directory records its own).
+#[derive(Args)]
+struct CatalogDataArgs {
+    #[arg(long)]
+    dataset: Option<String>,
+    #[arg(long, default_value = "../shared/data")]
+    data_dir: PathBuf,
+    #[arg(long, default_value_t = 2020)]
+    split_seed: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
@@ -190,6 +227,11 @@ struct DataArgs {
     #[arg(long, value_name = "K")]
     #[serde(default)]
     item_clusters: Option<usize>,
+    /// Add the item's own id as an item content field (Eq. 5 lookup; not in the paper's
+    /// MovieLens input, whose items are described by their contents only).
+    #[arg(long)]
+    #[serde(default)]
+    item_id_field: bool,
 }
 
 #[derive(Args)]
@@ -235,11 +277,25 @@ struct TrainArgs {
     /// tasks always keep their own.
     #[arg(long, value_enum)]
     negatives: Option<NegativesArg>,
+    /// What the decoder learns: `rating` (the paper: the query items' ratings) or `catalog`
+    /// (not in the paper: a softmax over the whole catalog, the liked query items as targets;
+    /// selected on the validation users' catalog NDCG@10).
+    #[arg(long, value_enum, default_value = "rating")]
+    objective: ObjectiveArg,
+    /// The catalog objective's smallest support set per training visit (the largest: --n-s).
+    #[arg(long, default_value_t = 3)]
+    support_min: usize,
     /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
     #[arg(long)]
     results: Option<PathBuf>,
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum ObjectiveArg {
+    Rating,
+    Catalog,
 }
 
 #[derive(Args)]
@@ -370,6 +426,11 @@ fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
         )?;
         data.items.fields.push(cluster_field(&labels, k));
     }
+    if args.item_id_field {
+        data.items
+            .fields
+            .push(tanp::features::FeatureTable::ids("item id", data.items.len()).fields[0].clone());
+    }
     Ok((data, episodes))
 }
 
@@ -393,6 +454,10 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
     }
     c.k = args.k.unwrap_or(c.k);
     c.lambda = args.lambda.unwrap_or(c.lambda);
+    c.objective = match args.objective {
+        ObjectiveArg::Rating => Objective::Rating,
+        ObjectiveArg::Catalog => Objective::Catalog,
+    };
     c.alpha = args.alpha;
     c
 }
@@ -549,6 +614,7 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
             (None, FidelityArg::Paper) => Negatives::Resample,
             (None, FidelityArg::OfficialCode) => Negatives::Fixed,
         },
+        support_min: args.support_min,
     };
     if !args.quiet {
         eprintln!(
@@ -1001,6 +1067,125 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     Ok(())
 }
 
+fn cmd_catalog(args: CatalogArgs) -> Result<()> {
+    use tanp::catalog::{CatalogProtocol, evaluate, training_counts};
+    let started = Instant::now();
+    let command: Vec<String> = std::env::args().collect();
+    let protocol = CatalogProtocol {
+        seed: args.catalog_seed,
+        ..CatalogProtocol::default()
+    };
+    let (method, data, episodes, report, chosen) = match (&args.model, args.method) {
+        (Some(dir), None) => {
+            let (info, config, model, data, episodes, _) =
+                load_run(dir, &args.data.data_dir, false)?;
+            let recommender = Recommender::new(
+                model,
+                config.clone(),
+                data.catalog.clone(),
+                &data.items,
+                &Device::flex(),
+            )?;
+            let profiles = args.with_demographics.then_some(&data.users);
+            let counts = training_counts(data.items.len(), &episodes.train);
+            let report = evaluate(
+                &tanp::train::tanp_scorer(&recommender, profiles),
+                &episodes.test,
+                &counts,
+                data.feedback.liked_from(),
+                &protocol,
+            )?;
+            let chosen = json!({"run": dir, "command": info.command.join(" "), "config": config,
+                "demographics": args.with_demographics});
+            ("tanp".to_string(), data, episodes, report, chosen)
+        }
+        (None, Some(method)) => {
+            let dataset = args.data.dataset.clone().ok_or_else(|| {
+                TanpError::Config("--method needs --dataset (ml-1m, lastfm, gowalla)".into())
+            })?;
+            let data_args = DataArgs {
+                dataset,
+                data_dir: args.data.data_dir.clone(),
+                protocol: Protocol::Auto,
+                split_seed: args.data.split_seed,
+                n_s: 20,
+                min_len: 40,
+                max_len: 200,
+                item_clusters: None,
+                item_id_field: false,
+            };
+            let (data, episodes) = load_data(&data_args)?;
+            let counts = training_counts(data.items.len(), &episodes.train);
+            let tuned = tanp::catalog::baselines::fit_tuned(
+                method,
+                &data,
+                &episodes,
+                &counts,
+                args.catalog_seed,
+                args.quiet,
+            )?;
+            let report = evaluate(
+                &*tuned.scorer,
+                &episodes.test,
+                &counts,
+                data.feedback.liked_from(),
+                &protocol,
+            )?;
+            (
+                method.name().to_string(),
+                data,
+                episodes,
+                report,
+                tuned.chosen,
+            )
+        }
+        _ => {
+            return Err(TanpError::Config(
+                "give either --model RUN_DIR (TaNP) or --method (a baseline)".into(),
+            ));
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{method} on {} (catalog protocol, test users)", data.name);
+    println!("N_S  filter  support   Recall@10 Recall@20 NDCG@10 NDCG@20 cov@10 Jaccard@10");
+    for r in &report.rows {
+        println!(
+            "{:>3}  {:>6}  {:<8}  {:>9.4} {:>9.4} {:>7.4} {:>7.4} {:>6.4} {:>10.4}",
+            r.n_s,
+            if r.min_ratings > 0 {
+                format!(">={}", r.min_ratings)
+            } else {
+                "off".into()
+            },
+            if r.swapped_support { "swapped" } else { "own" },
+            r.recall_10,
+            r.recall_20,
+            r.ndcg_10,
+            r.ndcg_20,
+            r.coverage_10,
+            r.jaccard_10
+        );
+    }
+    if let Some(path) = &args.results {
+        let out = json!({
+            "protocol": "catalog",
+            "method": method,
+            "command": command.join(" "),
+            "commit": git_commit(),
+            "dataset": data.identity,
+            "split_seed": args.data.split_seed,
+            "catalog_seed": args.catalog_seed,
+            "test_users": episodes.test.len(),
+            "chosen": chosen,
+            "catalog": report,
+            "wall_seconds": seconds,
+            "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
+        });
+        write_file(path, &serde_json::to_string_pretty(&out).expect("json"))?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -1011,6 +1196,7 @@ fn main() -> ExitCode {
         Command::Baseline(a) => cmd_baseline(a),
         Command::Serve(a) => tanp::serve::serve(&a.dir, a.port),
         Command::Bench(a) => cmd_bench(a),
+        Command::Catalog(a) => cmd_catalog(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

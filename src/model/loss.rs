@@ -1,7 +1,7 @@
 //! Losses, section 4.6 (Eq. 17-19).
 
 use burn::tensor::Tensor;
-use burn::tensor::activation::relu;
+use burn::tensor::activation::{log_softmax, relu};
 
 use crate::config::{Feedback, Fidelity};
 
@@ -30,6 +30,15 @@ pub fn prediction_loss(
         _ => (y - scores).powi_scalar(2),
     };
     masked_point_mean(per_point, mask)
+}
+
+/// The catalog objective's prediction loss (not in the paper; Mult-DAE's multinomial
+/// likelihood, Liang et al., WWW 2018): `-mean_{j liked} log softmax(scores)_j` over the
+/// catalog, per task `[B, 1]`. `liked` (`[B, M]`) is 1 for each task's liked query items; a task
+/// without any contributes 0.
+pub fn catalog_loss(scores: Tensor<2>, liked: Tensor<2>) -> Tensor<2> {
+    let count = liked.clone().sum_dim(1).clamp_min(1.0);
+    -(log_softmax(scores, 1) * liked).sum_dim(1) / count
 }
 
 /// Eq. 19: `L = mean_i (L_r,i + L_c,i) + lambda * L_u`.

@@ -18,7 +18,7 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use crate::config::{DecoderKind, Feedback, Fidelity, ModelConfig};
+use crate::config::{DecoderKind, Feedback, Fidelity, ModelConfig, Objective};
 use customization::{Customization, TaskIdentity, clustering_loss, official_clustering_loss};
 use decoder::{Decoder, FilmParams};
 use embedding::{FieldInput, SideEmbedding};
@@ -72,6 +72,8 @@ pub struct Tanp {
     pub implicit: bool,
     /// [`Fidelity::OfficialCode`] behaviour.
     pub official_code: bool,
+    /// [`Objective::Catalog`]: the decoder gives a logit of a softmax over the catalog.
+    pub catalog: bool,
 }
 
 impl Tanp {
@@ -113,6 +115,7 @@ impl Tanp {
             lambda: config.lambda,
             implicit: config.feedback == Feedback::Implicit,
             official_code: fidelity == Fidelity::OfficialCode,
+            catalog: config.objective == Objective::Catalog,
         }
     }
 
@@ -183,9 +186,11 @@ impl Tanp {
     }
 
     /// The score shown to a user: the predicted rating, or for implicit data under the paper's
-    /// Eq. 18 the probability sigmoid(logit). Monotone, so rankings do not change.
+    /// Eq. 18 the probability sigmoid(logit). Monotone, so rankings do not change. (The
+    /// catalog objective's logits are turned into probabilities over the whole catalog by the
+    /// recommender, which sees every item.)
     pub fn to_score(&self, raw: Tensor<2>) -> Tensor<2> {
-        if self.implicit && !self.official_code {
+        if !self.catalog && self.implicit && !self.official_code {
             sigmoid(raw)
         } else {
             raw
@@ -221,6 +226,70 @@ impl Tanp {
             self.feedback(),
             self.fidelity(),
         );
+        self.step_losses(l_r, posterior, adapted)
+    }
+
+    /// Raw decoder outputs `[B, M]` for every item whose first-layer part `W_v v_j` is a row of
+    /// `h_items` (`[M, h_1]`, see [`decoder::Decoder::first_layer_part`]), for users `u`
+    /// (`[B, u_dim]`, or `[1, u_dim]` shared), latents `z` (`[B, z_dim]`) and each task's FiLM
+    /// parameters: Eq. 15/16 with the item-independent part of the first layer computed once
+    /// per task rather than once per item.
+    pub fn decode_items(
+        &self,
+        u: Tensor<2>,
+        z: Tensor<2>,
+        film: &[FilmParams],
+        h_items: Tensor<2>,
+    ) -> Tensor<2> {
+        let decoder = &self.decoder;
+        let [b, dz] = z.dims();
+        let [m, h] = h_items.dims();
+        let [input, _] = decoder.layers[0].weight.dims();
+        let per_task = decoder.first_layer_part(u, 0)
+            + decoder.first_layer_bias()
+            + decoder.first_layer_part(z, input - dz);
+        let h1 = h_items.unsqueeze_dim::<3>(0).expand([b, m, h]) + per_task.unsqueeze_dim(1);
+        let film: Vec<FilmParams> = film
+            .iter()
+            .map(|p| FilmParams {
+                gamma: p.gamma.clone().expand([b, p.gamma.dims()[1]]),
+                beta: p.beta.clone().expand([b, p.beta.dims()[1]]),
+            })
+            .collect();
+        decoder.forward_from_first(h1, &film)
+    }
+
+    /// Algorithm 1 with the catalog objective ([`Objective::Catalog`], not in the paper): z from
+    /// the posterior q(z | tau_i) of the user's rated items, the task embedding from S_i as in
+    /// [`Tanp::train_step`], and instead of Eq. 17/18 the multinomial likelihood of the user's
+    /// liked query items under a softmax over the whole catalog (Mult-DAE's likelihood,
+    /// [`loss::catalog_loss`]). `all_items` describes every catalog item; `liked` (`[B, M]`)
+    /// marks each task's liked query items.
+    pub fn catalog_train_step(
+        &self,
+        batch: &TensorBatch,
+        eps: Tensor<2>,
+        all_items: &[FieldInput],
+        liked: Tensor<2>,
+    ) -> TrainStep {
+        let (_, xy) = self.embed_batch(batch);
+        let r = self.encoder.encode_points(xy.clone());
+        let posterior = self.encoder.distribution(r.clone(), batch.target.clone());
+        let prior = self.encoder.distribution(r, batch.support.clone());
+        let adapted = self.adapt_with(prior, xy, batch.support.clone());
+        let z = posterior.sample(eps);
+        let u = self.embed_users(&batch.users);
+        let [_, du] = u.dims();
+        let h_items = self
+            .decoder
+            .first_layer_part(self.embed_items(all_items), du);
+        let raw = self.decode_items(u, z, &adapted.film, h_items);
+        let l_r = loss::catalog_loss(raw, liked);
+        self.step_losses(l_r, posterior, adapted)
+    }
+
+    /// Eq. 19 from the prediction loss of each task, the posterior and the adapted task.
+    fn step_losses(&self, l_r: Tensor<2>, posterior: Gaussian, adapted: Adapted) -> TrainStep {
         let l_c = posterior.kl(&adapted.prior);
         let l_u = adapted.identity.map(|id| {
             if self.official_code {

@@ -1,0 +1,338 @@
+//! The catalog protocol (not in the paper): what the demo does. A held-out user gives N_S of
+//! their ratings as the support set; *every other catalog item* is ranked; the relevant items
+//! are the user's other items they liked (rating >= 4 on MovieLens, label 1 on implicit data).
+//!
+//! The paper's protocol ranks only the items a user rated (their query set); a model can score
+//! well there by regressing ratings while every visitor of the demo sees one list. This one
+//! asks the demo's question: which films will this person watch and like.
+//!
+//! Metric definitions (named `catalog` in results):
+//! - Recall@K = relevant items in the top K / min(K, relevant items) (Liang et al., WWW 2018),
+//! - NDCG@K with binary gain, ideal DCG over min(K, relevant items),
+//! - coverage@10: distinct items in all users' top 10 / candidate items,
+//! - Jaccard@10: mean over all pairs of users of |top10_a ∩ top10_b| / |top10_a ∪ top10_b|
+//!   (1 = everyone sees one list).
+//!
+//! Users without a relevant candidate are left out of Recall and NDCG (counted in `users`).
+//! The "well-known" filter keeps only items that at least `min_ratings` training users rated
+//! (the widget's default filter); relevant items are then those among the candidates.
+
+pub mod baselines;
+pub mod dae;
+
+use std::collections::HashSet;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::batch::{Interaction, Task};
+use crate::error::Result;
+use crate::metrics::rank;
+
+/// The support sizes the catalog table reports.
+pub const CATALOG_N_S: [usize; 4] = [3, 5, 10, 20];
+/// The widget's "well-known" threshold: training users who rated the item.
+pub const WELL_KNOWN: u32 = 50;
+
+/// One held-out user in the catalog protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogTask {
+    pub user: u32,
+    /// The N_S ratings the user gives.
+    pub support: Vec<Interaction>,
+    /// Every other item of the user's that they liked: the relevant items.
+    pub relevant: Vec<u32>,
+}
+
+/// The catalog tasks of `users` (the paper split's validation or test tasks, whose items are
+/// restricted to those training users saw): `n_s` of each user's interactions drawn at random
+/// (seeded by `seed`, `n_s` and the user) as the support set. Users with no more than `n_s`
+/// interactions are left out.
+pub fn catalog_tasks(users: &[Task], n_s: usize, liked_from: f32, seed: u64) -> Vec<CatalogTask> {
+    users
+        .iter()
+        .filter(|t| t.len() > n_s)
+        .map(|t| {
+            let mut all: Vec<Interaction> = t.interactions().collect();
+            all.sort_by_key(|x| x.item);
+            let mixed = seed
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .wrapping_add((n_s as u64) << 32)
+                .wrapping_add(t.user as u64);
+            all.shuffle(&mut StdRng::seed_from_u64(mixed));
+            let rest = all.split_off(n_s);
+            CatalogTask {
+                user: t.user,
+                support: all,
+                relevant: rest
+                    .iter()
+                    .filter(|x| x.y >= liked_from)
+                    .map(|x| x.item)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The support-set ablation on the catalog: user `i` keeps their relevant items but gives the
+/// support set of user `(i + 1) mod n`.
+pub fn swap_catalog_supports(tasks: &[CatalogTask]) -> Vec<CatalogTask> {
+    let n = tasks.len();
+    (0..n)
+        .map(|i| CatalogTask {
+            support: tasks[(i + 1) % n].support.clone(),
+            ..tasks[i].clone()
+        })
+        .collect()
+}
+
+/// Something that scores every catalog item for a user from a support set: TaNP, a baseline.
+pub trait CatalogScorer {
+    /// One score per catalog item (higher = recommend first). `user` is the held-out user's
+    /// index, for scorers that use their side information; the support set is all they know
+    /// of the user's taste.
+    fn scores(&self, user: u32, support: &[Interaction]) -> Result<Vec<f32>>;
+}
+
+impl<F: Fn(u32, &[Interaction]) -> Result<Vec<f32>>> CatalogScorer for F {
+    fn scores(&self, user: u32, support: &[Interaction]) -> Result<Vec<f32>> {
+        self(user, support)
+    }
+}
+
+/// The catalog metrics of one setting (support size, filter, own or swapped support).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CatalogRow {
+    pub n_s: usize,
+    /// The well-known filter's threshold (0 = the whole catalog).
+    pub min_ratings: u32,
+    /// Whether every user gave another user's support set (the ablation).
+    pub swapped_support: bool,
+    /// Users evaluated, and those of them with at least one relevant candidate.
+    pub users: usize,
+    pub users_with_relevant: usize,
+    pub candidates: usize,
+    pub recall_10: f64,
+    pub recall_20: f64,
+    pub ndcg_10: f64,
+    pub ndcg_20: f64,
+    pub coverage_10: f64,
+    pub jaccard_10: f64,
+}
+
+/// Every row of the catalog table for one method.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CatalogReport {
+    pub definitions: String,
+    pub rows: Vec<CatalogRow>,
+}
+
+impl CatalogReport {
+    /// The row for `n_s`, the filter threshold and the support kind, if measured.
+    pub fn get(&self, n_s: usize, min_ratings: u32, swapped: bool) -> Option<&CatalogRow> {
+        self.rows
+            .iter()
+            .find(|r| r.n_s == n_s && r.min_ratings == min_ratings && r.swapped_support == swapped)
+    }
+}
+
+/// What the definitions are, for results files.
+pub const DEFINITIONS: &str = "catalog: every catalog item except the support set ranked; relevant = the user's other liked items (rating >= 4 / label 1) among the candidates; Recall@K = hits / min(K, relevant); NDCG@K binary gain, ideal over min(K, relevant); coverage@10 = distinct top-10 items / candidates; Jaccard@10 = mean over user pairs of top-10 overlap";
+
+/// The candidates of a filter: items at least `min_ratings` training users rated.
+pub fn candidates(counts: &[u32], min_ratings: u32) -> Vec<bool> {
+    counts.iter().map(|&c| c >= min_ratings).collect()
+}
+
+/// The top `k` candidates of one score vector, leaving out the support items.
+pub fn top_k(scores: &[f32], candidate: &[bool], support: &[Interaction], k: usize) -> Vec<u32> {
+    let rated: HashSet<u32> = support.iter().map(|x| x.item).collect();
+    rank(scores)
+        .into_iter()
+        .filter(|&i| candidate[i] && !rated.contains(&(i as u32)))
+        .take(k)
+        .map(|i| i as u32)
+        .collect()
+}
+
+/// Recall@K and NDCG@K of one ranked list against a relevant set.
+fn recall_ndcg(top: &[u32], relevant: &HashSet<u32>, k: usize) -> (f64, f64) {
+    let ideal = relevant.len().min(k);
+    let mut hits = 0usize;
+    let mut dcg = 0.0;
+    for (i, item) in top.iter().take(k).enumerate() {
+        if relevant.contains(item) {
+            hits += 1;
+            dcg += 1.0 / ((i + 2) as f64).log2();
+        }
+    }
+    let idcg: f64 = (0..ideal).map(|i| 1.0 / ((i + 2) as f64).log2()).sum();
+    (hits as f64 / ideal as f64, dcg / idcg)
+}
+
+/// Mean pairwise Jaccard index of the lists (0 when fewer than two).
+pub fn mean_pairwise_jaccard(lists: &[Vec<u32>]) -> f64 {
+    let sets: Vec<HashSet<u32>> = lists.iter().map(|l| l.iter().copied().collect()).collect();
+    let (mut sum, mut pairs) = (0.0, 0usize);
+    for a in 0..sets.len() {
+        for b in a + 1..sets.len() {
+            let inter = sets[a].intersection(&sets[b]).count();
+            let union = sets[a].len() + sets[b].len() - inter;
+            if union > 0 {
+                sum += inter as f64 / union as f64;
+            }
+            pairs += 1;
+        }
+    }
+    if pairs == 0 { 0.0 } else { sum / pairs as f64 }
+}
+
+/// Scores `tasks` once and measures every filter in `filters` (thresholds on `counts`).
+pub fn evaluate_tasks(
+    scorer: &dyn CatalogScorer,
+    tasks: &[CatalogTask],
+    counts: &[u32],
+    filters: &[u32],
+    n_s: usize,
+    swapped: bool,
+) -> Result<Vec<CatalogRow>> {
+    let mut tops: Vec<Vec<Vec<u32>>> = vec![Vec::with_capacity(tasks.len()); filters.len()];
+    let masks: Vec<Vec<bool>> = filters.iter().map(|&m| candidates(counts, m)).collect();
+    let mut rows: Vec<CatalogRow> = filters
+        .iter()
+        .zip(&masks)
+        .map(|(&m, mask)| CatalogRow {
+            n_s,
+            min_ratings: m,
+            swapped_support: swapped,
+            users: tasks.len(),
+            candidates: mask.iter().filter(|&&c| c).count(),
+            ..CatalogRow::default()
+        })
+        .collect();
+    for task in tasks {
+        let scores = scorer.scores(task.user, &task.support)?;
+        let rated: HashSet<u32> = task.support.iter().map(|x| x.item).collect();
+        for (f, mask) in masks.iter().enumerate() {
+            let top = top_k(&scores, mask, &task.support, 20);
+            let relevant: HashSet<u32> = task
+                .relevant
+                .iter()
+                .copied()
+                .filter(|&i| mask[i as usize] && !rated.contains(&i))
+                .collect();
+            if !relevant.is_empty() {
+                let row = &mut rows[f];
+                let (r10, n10) = recall_ndcg(&top, &relevant, 10);
+                let (r20, n20) = recall_ndcg(&top, &relevant, 20);
+                row.users_with_relevant += 1;
+                row.recall_10 += r10;
+                row.ndcg_10 += n10;
+                row.recall_20 += r20;
+                row.ndcg_20 += n20;
+            }
+            tops[f].push(top.into_iter().take(10).collect());
+        }
+    }
+    for (row, lists) in rows.iter_mut().zip(&tops) {
+        let n = row.users_with_relevant.max(1) as f64;
+        row.recall_10 /= n;
+        row.ndcg_10 /= n;
+        row.recall_20 /= n;
+        row.ndcg_20 /= n;
+        let distinct: HashSet<u32> = lists.iter().flatten().copied().collect();
+        row.coverage_10 = distinct.len() as f64 / row.candidates.max(1) as f64;
+        row.jaccard_10 = mean_pairwise_jaccard(lists);
+    }
+    Ok(rows)
+}
+
+/// What to measure: support sizes, filters, and whether to add the swapped-support ablation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogProtocol {
+    pub n_s: Vec<usize>,
+    pub filters: Vec<u32>,
+    pub swapped: bool,
+    pub seed: u64,
+}
+
+impl Default for CatalogProtocol {
+    fn default() -> Self {
+        CatalogProtocol {
+            n_s: CATALOG_N_S.to_vec(),
+            filters: vec![WELL_KNOWN, 0],
+            swapped: true,
+            seed: 2020,
+        }
+    }
+}
+
+/// The whole catalog table of one scorer on `users` (validation or test tasks).
+pub fn evaluate(
+    scorer: &dyn CatalogScorer,
+    users: &[Task],
+    counts: &[u32],
+    liked_from: f32,
+    protocol: &CatalogProtocol,
+) -> Result<CatalogReport> {
+    let mut rows = Vec::new();
+    for &n_s in &protocol.n_s {
+        let tasks = catalog_tasks(users, n_s, liked_from, protocol.seed);
+        rows.extend(evaluate_tasks(
+            scorer,
+            &tasks,
+            counts,
+            &protocol.filters,
+            n_s,
+            false,
+        )?);
+        if protocol.swapped {
+            let swapped = swap_catalog_supports(&tasks);
+            rows.extend(evaluate_tasks(
+                scorer,
+                &swapped,
+                counts,
+                &protocol.filters,
+                n_s,
+                true,
+            )?);
+        }
+    }
+    Ok(CatalogReport {
+        definitions: DEFINITIONS.into(),
+        rows,
+    })
+}
+
+/// The selection score on validation users: the mean NDCG@10 over N_S = 5 and 10 with the
+/// well-known filter (the demo's setting), own support sets.
+pub fn selection_score(
+    scorer: &dyn CatalogScorer,
+    valid: &[Task],
+    counts: &[u32],
+    liked_from: f32,
+    seed: u64,
+) -> Result<f64> {
+    let protocol = CatalogProtocol {
+        n_s: vec![5, 10],
+        filters: vec![WELL_KNOWN],
+        swapped: false,
+        seed,
+    };
+    let report = evaluate(scorer, valid, counts, liked_from, &protocol)?;
+    Ok(report.rows.iter().map(|r| r.ndcg_10).sum::<f64>() / report.rows.len().max(1) as f64)
+}
+
+/// How many training tasks rated each item: the catalog's `ratings` count, the well-known
+/// filter's measure (the same count `tanp export` writes into the bundle).
+pub fn training_counts(items: usize, train: &[Task]) -> Vec<u32> {
+    let mut counts = vec![0u32; items];
+    for task in train {
+        for x in task.interactions() {
+            counts[x.item as usize] += 1;
+        }
+    }
+    counts
+}
