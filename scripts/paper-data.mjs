@@ -115,6 +115,39 @@ function supportAblation() {
   return { columns: ABLATION_COLUMNS, rows };
 }
 
+/**
+ * The catalog protocol (not in the paper; src/catalog/, scripts/catalog.sh): every method's
+ * catalog metrics, mean over the splits of results/catalog/<dataset>/<method>-split<N>.json.
+ */
+const CATALOG_METHODS = [
+  { method: "popularity", name: "Popularity" },
+  { method: "item-knn", name: "Item-kNN (cosine)" },
+  { method: "ease", name: "EASE (Steck, 2019)" },
+  { method: "mult-dae", name: "Mult-DAE (Liang et al., 2018)" },
+  { method: "tanp", name: "TaNP (Gating-FiLM), catalog recipe" },
+];
+const CATALOG_METRICS = ["recall_10", "ndcg_10", "recall_20", "ndcg_20", "coverage_10", "jaccard_10"];
+function catalogTables() {
+  return ["ml-1m"].flatMap((dataset) => {
+    const dir = path.join(ROOT, "results/catalog", dataset);
+    if (!fs.existsSync(dir)) return [];
+    const methods = CATALOG_METHODS.flatMap((m) => {
+      const files = fs.readdirSync(dir).filter((f) => f.startsWith(`${m.method}-split`) && f.endsWith(".json")).sort();
+      if (!files.length) return [];
+      const runs = files.map((f) => ({ file: `results/catalog/${dataset}/${f}`, ...readJson(path.join(dir, f)) }));
+      const keys = runs[0].catalog.rows.map((r) => [r.n_s, r.min_ratings, r.swapped_support]);
+      const rows = keys.map(([n_s, min_ratings, swapped]) => {
+        const same = runs.map((r) => r.catalog.rows.find((x) => x.n_s === n_s && x.min_ratings === min_ratings && x.swapped_support === swapped));
+        return { n_s, min_ratings, swapped, ...Object.fromEntries(CATALOG_METRICS.map((k) => [k, mean(same.map((x) => x[k]))])) };
+      });
+      return [{ ...m, splits: runs.map((r) => r.split_seed), files: runs.map((r) => r.file),
+        commands: runs.map((r) => r.command), commits: runs.map((r) => r.commit),
+        clusters: runs.map((r) => r.chosen?.clusters_n_s_10 ?? null).filter(Boolean), rows }];
+    });
+    return methods.length ? [{ dataset, definitions: readJson(path.join(ROOT, methods[0].files[0])).catalog.definitions, methods }] : [];
+  });
+}
+
 export function buildPaperData() {
   const paper = readJson(path.join(ROOT, "results/paper/tables.json"));
   const tables = DATASETS.map((d) => {
@@ -186,7 +219,7 @@ export function buildPaperData() {
       }];
     })));
   return { columns: COLUMNS, paper_source: paper.source, tables, figure3, figure4, figure4_lambda, figure5, curves,
-    support_ablation: supportAblation() };
+    support_ablation: supportAblation(), catalog: catalogTables() };
 }
 
 const OUT = path.join(ROOT, "www/paper/data.json");

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::normal_noise;
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Objective};
 use crate::data_types::CatalogItem;
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
@@ -30,10 +30,23 @@ const Z_SEED: u64 = 0x7a4e;
 pub struct ScoredItem {
     pub id: String,
     pub title: String,
-    /// The prediction with z = the mean of q(z | S).
+    /// The prediction with z = the mean of q(z | S) (see [`ScoreKind`]).
     pub score: f32,
     /// Standard deviation of the prediction over [`Z_SAMPLES`] samples of z ~ q(z | S).
     pub std: f32,
+}
+
+/// What a [`ScoredItem`]'s score is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScoreKind {
+    /// A predicted rating in the model's rating range (the paper's objective), or for
+    /// implicit data the probability of a positive.
+    Rating,
+    /// The item's share of a softmax over the whole catalog ([`Objective::Catalog`]): how
+    /// likely it is the next item this user likes. All items' shares sum to 1; the spread
+    /// over z samples keeps the mean's normaliser.
+    CatalogShare,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,6 +54,7 @@ pub struct Recommendation {
     pub items: Vec<ScoredItem>,
     /// The soft cluster assignment c_i of the new user's task (Eq. 11); empty for w/o tm.
     pub clusters: Vec<f32>,
+    pub score_kind: ScoreKind,
 }
 
 /// FiLM's scale and shift of one decoder layer (Eq. 15, gated as in Eq. 16).
@@ -105,6 +119,8 @@ pub struct Recommender {
     v_all: Tensor<2>,
     /// `W_v v_j` of the decoder's first layer for every item, `[M, h_1]`.
     h_items: Tensor<2>,
+    /// The model's scores are logits of a softmax over the catalog ([`Objective::Catalog`]).
+    softmax: bool,
     device: Device,
 }
 
@@ -151,6 +167,7 @@ impl Recommender {
         let h_items = model
             .decoder
             .first_layer_part(v_all.clone(), config.user.out_dim());
+        let softmax = config.objective == Objective::Catalog;
         Ok(Recommender {
             model,
             config,
@@ -158,6 +175,7 @@ impl Recommender {
             index,
             v_all,
             h_items,
+            softmax,
             device: device.clone(),
         })
     }
@@ -260,30 +278,16 @@ impl Recommender {
         Tanp::with_labels(x, y)
     }
 
-    /// Decoder scores `[S, rows]` for `S` values of z (`[S, z_dim]`), FiLM parameters for one
-    /// task, and the first-layer item parts `h_items` (`[rows, h_1]`) of the items to score.
-    fn score(
+    /// Raw decoder outputs `[S, rows]` for `S` values of z (`[S, z_dim]`), FiLM parameters for
+    /// one task, and the first-layer item parts `h_items` (`[rows, h_1]`) of the items to score.
+    fn raw(
         &self,
         u: Tensor<2>,
         z: Tensor<2>,
         film: &[FilmParams],
         h_items: Tensor<2>,
     ) -> Tensor<2> {
-        let decoder = &self.model.decoder;
-        let [s, _] = z.dims();
-        let [rows, h] = h_items.dims();
-        let per_task = decoder.first_layer_part(u, 0)
-            + decoder.first_layer_bias()
-            + decoder.first_layer_part(z, self.config.x_dim());
-        let h1 = h_items.unsqueeze_dim::<3>(0).expand([s, rows, h]) + per_task.unsqueeze_dim(1);
-        let film: Vec<FilmParams> = film
-            .iter()
-            .map(|p| FilmParams {
-                gamma: p.gamma.clone().expand([s, p.gamma.dims()[1]]),
-                beta: p.beta.clone().expand([s, p.beta.dims()[1]]),
-            })
-            .collect();
-        self.model.to_score(decoder.forward_from_first(h1, &film))
+        self.model.decode_items(u, z, film, h_items)
     }
 
     /// Scores the catalog for a new user with the given support set and optional profile
@@ -310,7 +314,14 @@ impl Recommender {
         let support = self.validate_support(support)?;
         let (u, adapted) = self.adapt(&support, profile)?;
         let mu = adapted.prior.mu.clone();
-        let mean = self.score(u.clone(), mu.clone(), &adapted.film, self.h_items.clone());
+        let raw = self.raw(u.clone(), mu.clone(), &adapted.film, self.h_items.clone());
+        // The catalog objective's logits become each item's share of a softmax over the whole
+        // catalog; log_norm is that softmax's log normaliser, [1, 1].
+        let log_norm = self.softmax.then(|| logsumexp(raw.clone()));
+        let mean = match &log_norm {
+            Some(norm) => (raw - norm.clone()).exp(),
+            None => self.model.to_score(raw),
+        };
         let mean = read(mean).await?;
         if let Some(i) = mean.iter().position(|s| !s.is_finite()) {
             return Err(TanpError::Numeric(format!(
@@ -337,7 +348,13 @@ impl Recommender {
             let idx: Vec<i64> = shown.iter().map(|&i| i as i64).collect();
             let idx =
                 Tensor::<1, Int>::from_data(TensorData::new(idx, [shown.len()]), &self.device);
-            let samples = self.score(u, z, &adapted.film, self.h_items.clone().select(0, idx));
+            let raw = self.raw(u, z, &adapted.film, self.h_items.clone().select(0, idx));
+            // Catalog shares: each sample's logits on the mean's normaliser (recomputing it
+            // would score the whole catalog once per sample).
+            let samples = match log_norm {
+                Some(norm) => (raw - norm).exp(),
+                None => self.model.to_score(raw),
+            };
             read(samples.var(0).sqrt()).await?
         };
         let items = shown
@@ -354,7 +371,16 @@ impl Recommender {
             Some(identity) => read(identity.c).await?,
             None => Vec::new(),
         };
-        Ok(Recommendation { items, clusters })
+        let score_kind = if self.softmax {
+            ScoreKind::CatalogShare
+        } else {
+            ScoreKind::Rating
+        };
+        Ok(Recommendation {
+            items,
+            clusters,
+            score_kind,
+        })
     }
 
     /// Every catalog item's score (z = the mean of q(z | S)) for a support set of catalog
@@ -370,7 +396,7 @@ impl Recommender {
             ));
         }
         let (u, adapted) = self.adapt(support, profile)?;
-        read(self.score(u, adapted.prior.mu, &adapted.film, self.h_items.clone())).await
+        read(self.raw(u, adapted.prior.mu, &adapted.film, self.h_items.clone())).await
     }
 
     /// Every intermediate of Figure 2 for a new user's support set (see [`Explanation`]).
@@ -427,6 +453,12 @@ impl Recommender {
             None => Ok(Vec::new()),
         }
     }
+}
+
+/// `log sum_j exp(x_j)` over the columns of a `[1, M]` row, `[1, 1]`, computed stably.
+fn logsumexp(x: Tensor<2>) -> Tensor<2> {
+    let max = x.clone().max_dim(1);
+    (x - max.clone()).exp().sum_dim(1).log() + max
 }
 
 /// Reads a tensor's values (from the GPU in the browser).

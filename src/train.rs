@@ -20,8 +20,8 @@ use crate::config::{Feedback, Fidelity, ModelConfig, Objective};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
 use crate::eval::{Metrics, ZMode, rank_tasks};
-use crate::model::Tanp;
 use crate::model::embedding::FieldInput;
+use crate::model::{Tanp, TrainZ};
 use crate::negatives::{NegativeSampler, Negatives};
 use crate::recommend::{Recommender, block_on};
 
@@ -49,6 +49,22 @@ pub struct TrainConfig {
     /// The catalog objective's smallest support set per visit (the largest is `n_s`).
     #[serde(default = "default_support_min")]
     pub support_min: usize,
+    /// Which z the catalog objective decodes training tasks with.
+    #[serde(default)]
+    pub catalog_z: CatalogZ,
+}
+
+/// Which z decodes the catalog objective's training tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CatalogZ {
+    /// A sample of the posterior q(z | tau_i), as Algorithm 1.
+    #[default]
+    Sample,
+    /// The posterior's mean.
+    PosteriorMean,
+    /// The prior q(z | S_i)'s mean, the z of test time.
+    PriorMean,
 }
 
 fn default_support_min() -> usize {
@@ -69,6 +85,7 @@ impl Default for TrainConfig {
             z_mode: ZMode::Mean,
             negatives: Negatives::Resample,
             support_min: default_support_min(),
+            catalog_z: CatalogZ::Sample,
         }
     }
 }
@@ -405,7 +422,12 @@ pub fn train(
                         burn::tensor::TensorData::new(liked, [chunk.len(), m]),
                         &device,
                     );
-                    model.catalog_train_step(&batch, eps, all_items, liked)
+                    let z = match config.catalog_z {
+                        CatalogZ::Sample => TrainZ::PosteriorSample(eps),
+                        CatalogZ::PosteriorMean => TrainZ::PosteriorMean,
+                        CatalogZ::PriorMean => TrainZ::PriorMean,
+                    };
+                    model.catalog_train_step(&batch, z, all_items, liked)
                 }
             };
             let scalar = |t: burn::tensor::Tensor<1>| -> f64 { t.into_scalar::<f32>() as f64 };

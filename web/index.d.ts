@@ -51,6 +51,12 @@ export interface Recommendation {
   items: ScoredItem[];
   /** The soft cluster assignment of the visitor's task (k numbers summing to 1). */
   clusters: number[];
+  /**
+   * What `score` is: `"rating"`, a predicted rating in the model's range (the paper's
+   * objective); or `"catalog-share"`, the item's share of a softmax over the whole catalog
+   * (the catalog objective): how likely it is the next item the visitor likes.
+   */
+  score_kind: "rating" | "catalog-share";
   /** Milliseconds the call took. */
   ms: number;
 }

@@ -294,6 +294,50 @@ function renderAblation(data) {
     : html("p", { class: "missing", text: "No results file carries the ablation yet (scripts/experiments.sh tables)." }));
 }
 
+// ---------------------------------------------------------------- catalog protocol
+
+function renderCatalog(data) {
+  const host = $("catalog");
+  const tables = data.catalog ?? [];
+  if (!tables.length) {
+    host.replaceChildren(html("p", { class: "missing", text: "No catalog results yet (scripts/catalog.sh)." }));
+    return;
+  }
+  const pct = (v) => (100 * v).toFixed(2);
+  host.replaceChildren(...tables.flatMap((t) => {
+    const sizes = [...new Set(t.methods[0].rows.map((r) => r.n_s))];
+    const row = (m, n_s, min, swapped) => m.rows.find((r) => r.n_s === n_s && r.min_ratings === min && r.swapped === swapped);
+    const table = (min) => {
+      const head = html("tr", {}, [html("th", { text: "method" }), html("th", { text: "splits" }),
+        ...sizes.map((n) => html("th", { text: `N_S = ${n}: Recall@10 / NDCG@10` })),
+        html("th", { text: "N_S = 10 swapped: Recall@10" }), html("th", { text: "N_S = 10: Jaccard@10" }),
+        html("th", { text: "N_S = 10: coverage@10" })]);
+      const body = t.methods.map((m) => html("tr", { "data-testid": "catalog-row", "data-method": m.method,
+        "data-filter": String(min), title: [...m.files, ...m.commands].join("\n") }, [
+        html("td", { text: m.name, style: "text-align: left" }), html("td", { text: m.splits.join(", ") }),
+        ...sizes.map((n) => {
+          const r = row(m, n, min, false);
+          return html("td", { "data-testid": "catalog-cell", "data-n-s": n, "data-value": r?.recall_10 ?? "",
+            text: r ? `${pct(r.recall_10)} / ${pct(r.ndcg_10)}` : "–" });
+        }),
+        html("td", { text: row(m, 10, min, true) ? pct(row(m, 10, min, true).recall_10) : "–" }),
+        html("td", { text: row(m, 10, min, false)?.jaccard_10.toFixed(3) ?? "–" }),
+        html("td", { text: row(m, 10, min, false) ? pct(row(m, 10, min, false).coverage_10) : "–" })]));
+      return html("div", { class: "scroll" }, [html("table", { "data-testid": "catalog-table", "data-filter": String(min),
+        "aria-label": `Catalog protocol, ${min ? `well-known films (at least ${min} training ratings)` : "whole catalog"}` },
+      [html("caption", { text: min ? `Well-known films only (at least ${min} training ratings; the widget's default)` : "The whole catalog" }),
+        html("thead", {}, head), html("tbody", {}, body)])]);
+    };
+    const tanp = t.methods.find((m) => m.method === "tanp");
+    const clusters = tanp?.clusters?.length
+      ? html("p", { "data-testid": "catalog-clusters", text: `Figure 4 over the test users (N_S = 10, no demographics), per split: ` +
+        tanp.clusters.map((c) => `median largest c_ij ${c.largest_quartiles[1].toFixed(2)} (quartiles ${c.largest_quartiles[0].toFixed(2)}–${c.largest_quartiles[2].toFixed(2)}), largest cluster ${(100 * c.largest_cluster_share).toFixed(0)} % of users`).join("; ") + "." })
+      : null;
+    return [table(Math.max(...t.methods[0].rows.map((r) => r.min_ratings))), table(0), clusters,
+      html("p", { class: "muted", text: `Definitions: ${t.definitions}. Mean over splits; %; hover a row for its files and commands.` })];
+  }));
+}
+
 // ---------------------------------------------------------------- figure 2, live
 
 const widget = document.querySelector("tanp-recommender");
@@ -372,6 +416,7 @@ try {
   renderFigure5(data);
   renderCurves(data);
   renderAblation(data);
+  renderCatalog(data);
   const runs = data.tables.flatMap((t) => t.rows.filter((r) => r.ours).flatMap((r) => r.ours.runs)).length;
   status.textContent = `${runs} runs in the tables; ${data.paper_source}.`;
   status.dataset.ready = "";

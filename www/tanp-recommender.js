@@ -534,12 +534,18 @@ export class TanpRecommender extends HTMLElement {
       this.$.recommendations.innerHTML = `<li class="muted">Rate at least one movie.</li>`;
       return;
     }
-    const lo = 1, hi = 5; // the meter spans the rating scale
+    // A rating model's meter spans the rating scale; a catalog model's the first item's share.
+    const share = this.#result.score_kind === "catalog-share";
+    const lo = share ? 0 : 1, hi = share ? Math.max(...items.map((it) => it.score + it.std)) : 5;
     const pos = (v) => `${(100 * (Math.max(lo, Math.min(hi, v)) - lo) / (hi - lo)).toFixed(1)}%`;
+    const text = (v) => (share ? `${(v * 100).toPrecision(2)}%` : v.toFixed(2));
+    const title = share
+      ? "chance that this is the next film you like (share of the whole catalog) ± spread over samples of z"
+      : "predicted rating ± spread over samples of z";
     this.$.recommendations.innerHTML = items.map((it) => `
       <li data-testid="recommendation" data-item-id="${escapeHtml(it.id)}" data-score="${it.score}" data-std="${it.std}">
         ${this.#label(it.id)}
-        <span class="score" title="predicted rating ± spread over samples of z">${it.score.toFixed(2)} ± ${it.std.toPrecision(2)}
+        <span class="score" title="${title}">${text(it.score)} ± ${text(it.std)}
           <span class="meter"><b style="left:${pos(it.score - it.std)};right:calc(100% - ${pos(it.score + it.std)})"></b><i style="left:0;width:${pos(it.score)}"></i></span></span>
       </li>`).join("");
   }
@@ -553,10 +559,9 @@ export class TanpRecommender extends HTMLElement {
       this.$.heatmap.innerHTML = `<p class="muted">This model has no cluster assignment (w/o tm).</p>`;
       return;
     }
-    // The colour scale spans the shown values (legend below), so small differences stay visible.
-    const all = rows.flatMap((r) => r.values);
-    const min = Math.min(...all), max = Math.max(...all);
-    const scale = (v) => (max - min > 1e-9 ? (v - min) / (max - min) : 1);
+    // An absolute colour scale: 0 % to 100 % of a user's assignment (legend below).
+    const min = 0, max = 1;
+    const scale = (v) => v;
     let html = `<div class="heat" style="grid-template-columns: 7em repeat(${k}, 1fr)"><span></span>`;
     for (let j = 0; j < k; j++) html += `<span class="muted" style="text-align:center">${j + 1}</span>`;
     html += "</div>";

@@ -285,11 +285,22 @@ struct TrainArgs {
     /// The catalog objective's smallest support set per training visit (the largest: --n-s).
     #[arg(long, default_value_t = 3)]
     support_min: usize,
+    /// The catalog objective: the z that decodes training tasks: `sample` of q(z | tau)
+    /// (Algorithm 1), `posterior-mean`, or `prior-mean` (q(z | S)'s mean, as at test time).
+    #[arg(long, value_enum, default_value = "sample")]
+    catalog_z: CatalogZArg,
     /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
     #[arg(long)]
     results: Option<PathBuf>,
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum CatalogZArg {
+    Sample,
+    PosteriorMean,
+    PriorMean,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -615,6 +626,11 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
             (None, FidelityArg::OfficialCode) => Negatives::Fixed,
         },
         support_min: args.support_min,
+        catalog_z: match args.catalog_z {
+            CatalogZArg::Sample => tanp::train::CatalogZ::Sample,
+            CatalogZArg::PosteriorMean => tanp::train::CatalogZ::PosteriorMean,
+            CatalogZArg::PriorMean => tanp::train::CatalogZ::PriorMean,
+        },
     };
     if !args.quiet {
         eprintln!(
@@ -1095,8 +1111,30 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
                 data.feedback.liked_from(),
                 &protocol,
             )?;
+            // Figure 4 over the test users: their tasks at N_S = 10, as visitors (no profile).
+            let mut assignments = Vec::new();
+            let unknown = vec![0u32; data.users.fields.len()];
+            for task in tanp::catalog::catalog_tasks(
+                &episodes.test,
+                10,
+                data.feedback.liked_from(),
+                args.catalog_seed,
+            ) {
+                let support: Vec<(u32, f32)> = task.support.iter().map(|x| (x.item, x.y)).collect();
+                assignments.push(block_on(recommender.assignment(&support, &unknown))?);
+            }
+            let clusters = tanp::catalog::cluster_summary(&assignments);
+            println!(
+                "Figure 4, test users at N_S = 10: largest c_ij quartiles {:.3} / {:.3} / {:.3}; \
+                 arg-max cluster counts {:?} (largest share {:.2})",
+                clusters.largest_quartiles[0],
+                clusters.largest_quartiles[1],
+                clusters.largest_quartiles[2],
+                clusters.argmax_counts,
+                clusters.largest_cluster_share
+            );
             let chosen = json!({"run": dir, "command": info.command.join(" "), "config": config,
-                "demographics": args.with_demographics});
+                "demographics": args.with_demographics, "clusters_n_s_10": clusters});
             ("tanp".to_string(), data, episodes, report, chosen)
         }
         (None, Some(method)) => {

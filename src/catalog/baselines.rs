@@ -370,7 +370,7 @@ pub fn fit_tuned(
                 if signal == Signal::Rated && data.feedback == Feedback::Implicit {
                     continue;
                 }
-                for lambda in [50.0, 200.0, 500.0, 1000.0, 3000.0] {
+                for lambda in [300.0, 1000.0, 3000.0, 10000.0, 30000.0] {
                     consider(
                         Box::new(ease(items, train, liked_from, signal, lambda)?),
                         json!({"signal": signal, "lambda": lambda}),

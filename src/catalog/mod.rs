@@ -336,3 +336,47 @@ pub fn training_counts(items: usize, train: &[Task]) -> Vec<u32> {
     }
     counts
 }
+
+/// Figure 4 over held-out users: how sharp and how spread the soft cluster assignments c_i
+/// (Eq. 11) of their tasks are.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterSummary {
+    pub users: usize,
+    /// Quartiles (25 %, 50 %, 75 %) of each user's largest c_ij.
+    pub largest_quartiles: [f64; 3],
+    /// How many users have each cluster as their arg-max.
+    pub argmax_counts: Vec<usize>,
+    /// The largest share of users any one cluster takes.
+    pub largest_cluster_share: f64,
+}
+
+/// The [`ClusterSummary`] of the assignments `c` (one row per user; empty rows are skipped).
+pub fn cluster_summary(c: &[Vec<f32>]) -> ClusterSummary {
+    let rows: Vec<&Vec<f32>> = c.iter().filter(|r| !r.is_empty()).collect();
+    let k = rows.first().map_or(0, |r| r.len());
+    let mut largest: Vec<f64> = rows
+        .iter()
+        .map(|r| r.iter().copied().fold(f32::MIN, f32::max) as f64)
+        .collect();
+    largest.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        if largest.is_empty() {
+            return 0.0;
+        }
+        let at = q * (largest.len() - 1) as f64;
+        let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
+        largest[lo] + (largest[hi] - largest[lo]) * (at - lo as f64)
+    };
+    let mut argmax_counts = vec![0usize; k];
+    for r in &rows {
+        argmax_counts[rank(r)[0]] += 1;
+    }
+    let users = rows.len();
+    ClusterSummary {
+        users,
+        largest_quartiles: [quantile(0.25), quantile(0.5), quantile(0.75)],
+        largest_cluster_share: argmax_counts.iter().copied().max().unwrap_or(0) as f64
+            / users.max(1) as f64,
+        argmax_counts,
+    }
+}

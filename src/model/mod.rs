@@ -49,6 +49,17 @@ pub struct TrainStep {
     pub clustering: Option<Tensor<1>>,
 }
 
+/// Which z decodes a training batch of the catalog objective.
+#[derive(Clone, Debug)]
+pub enum TrainZ {
+    /// A sample of q(z | tau_i) with this noise (Algorithm 1).
+    PosteriorSample(Tensor<2>),
+    /// The mean of q(z | tau_i).
+    PosteriorMean,
+    /// The mean of q(z | S_i), as at test time (the posterior then enters through the KL only).
+    PriorMean,
+}
+
 /// Everything the model derives from a support set before it scores items.
 #[derive(Clone, Debug)]
 pub struct Adapted {
@@ -264,11 +275,11 @@ impl Tanp {
     /// [`Tanp::train_step`], and instead of Eq. 17/18 the multinomial likelihood of the user's
     /// liked query items under a softmax over the whole catalog (Mult-DAE's likelihood,
     /// [`loss::catalog_loss`]). `all_items` describes every catalog item; `liked` (`[B, M]`)
-    /// marks each task's liked query items.
+    /// marks each task's liked query items; `z` says which z decodes them.
     pub fn catalog_train_step(
         &self,
         batch: &TensorBatch,
-        eps: Tensor<2>,
+        z: TrainZ,
         all_items: &[FieldInput],
         liked: Tensor<2>,
     ) -> TrainStep {
@@ -277,7 +288,11 @@ impl Tanp {
         let posterior = self.encoder.distribution(r.clone(), batch.target.clone());
         let prior = self.encoder.distribution(r, batch.support.clone());
         let adapted = self.adapt_with(prior, xy, batch.support.clone());
-        let z = posterior.sample(eps);
+        let z = match z {
+            TrainZ::PosteriorSample(eps) => posterior.sample(eps),
+            TrainZ::PosteriorMean => posterior.mu.clone(),
+            TrainZ::PriorMean => adapted.prior.mu.clone(),
+        };
         let u = self.embed_users(&batch.users);
         let [_, du] = u.dims();
         let h_items = self
