@@ -423,7 +423,7 @@ pub fn train(
                         &device,
                     );
                     let z = match config.catalog_z {
-                        CatalogZ::Sample => TrainZ::PosteriorSample(eps),
+                        CatalogZ::Sample => TrainZ::PosteriorSample(Box::new(eps)),
                         CatalogZ::PosteriorMean => TrainZ::PosteriorMean,
                         CatalogZ::PriorMean => TrainZ::PriorMean,
                     };

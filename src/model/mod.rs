@@ -53,7 +53,7 @@ pub struct TrainStep {
 #[derive(Clone, Debug)]
 pub enum TrainZ {
     /// A sample of q(z | tau_i) with this noise (Algorithm 1).
-    PosteriorSample(Tensor<2>),
+    PosteriorSample(Box<Tensor<2>>),
     /// The mean of q(z | tau_i).
     PosteriorMean,
     /// The mean of q(z | S_i), as at test time (the posterior then enters through the KL only).
@@ -289,7 +289,7 @@ impl Tanp {
         let prior = self.encoder.distribution(r, batch.support.clone());
         let adapted = self.adapt_with(prior, xy, batch.support.clone());
         let z = match z {
-            TrainZ::PosteriorSample(eps) => posterior.sample(eps),
+            TrainZ::PosteriorSample(eps) => posterior.sample(*eps),
             TrainZ::PosteriorMean => posterior.mu.clone(),
             TrainZ::PriorMean => adapted.prior.mu.clone(),
         };

@@ -173,6 +173,36 @@ for (const mode of MODES) {
       await context.close();
     });
 
+    if (!mode.webgpu) test("two visitors of contrasting tastes each get their own genre", async () => {
+      // Five of the most-rated films of one kind, and of the other (no film in both).
+      const family = (it) => it.genres.some((g) => g === "Family" || g === "Animation");
+      const horror = (it) => it.genres.includes("Horror");
+      const byRatings = [...catalog].sort((a, b) => (b.ratings ?? 0) - (a.ratings ?? 0));
+      const pick = (is, not) => byRatings.filter((it) => is(it) && !not(it)).slice(0, 5).map((it) => it.id);
+      const visitors = [
+        { name: "family", own: family, other: horror, films: pick(family, horror) },
+        { name: "horror", own: horror, other: family, films: pick(horror, family) },
+      ];
+      const genresOf = new Map(catalog.map((it) => [it.id, it]));
+      for (const v of visitors) {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(site.url);
+        await ready(page);
+        await page.evaluate((ids) => {
+          const el = document.querySelector("tanp-recommender");
+          for (const id of ids) el.rate(id, 5);
+        }, v.films);
+        const recs = await recommendations(page, 5);
+        assert.equal(recs.length, 10);
+        const own = recs.filter((r) => v.own(genresOf.get(r.id))).length;
+        const other = recs.filter((r) => v.other(genresOf.get(r.id))).length;
+        const titles = recs.map((r) => genresOf.get(r.id).title).join(", ");
+        assert.ok(own > other, `${v.name} visitor: ${own} of their genre vs ${other} of the other in ${titles}`);
+        await context.close();
+      }
+    });
+
     test("optional demographics: chosen in the UI, used like native --profile, kept across reloads", async () => {
       const page = await browser.newPage();
       const errors = [];
