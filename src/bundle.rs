@@ -253,16 +253,24 @@ impl Bundle {
         })
     }
 
-    /// The model, ready to recommend on `device`.
+    /// The model, ready to recommend on `device`. A catalog-objective bundle without profile
+    /// fields was trained with every user field hidden, and refuses profiles.
     pub fn recommender(&self, device: &Device) -> Result<Recommender> {
         let model = model_from_bytes(&self.manifest.config, self.weights.clone(), WEIGHTS, device)?;
-        Recommender::new(
+        let recommender = Recommender::new(
             model,
             self.manifest.config.clone(),
             self.catalog.items.clone(),
             &self.catalog.features,
             device,
-        )
+        )?;
+        let blind = self.manifest.config.objective == crate::config::Objective::Catalog
+            && self.manifest.profile_fields.is_empty();
+        Ok(if blind {
+            recommender.refuse_profiles()
+        } else {
+            recommender
+        })
     }
 
     /// Writes the three files into `dir` (created if needed).

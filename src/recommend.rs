@@ -121,6 +121,9 @@ pub struct Recommender {
     h_items: Tensor<2>,
     /// The model's scores are logits of a softmax over the catalog ([`Objective::Catalog`]).
     softmax: bool,
+    /// Whether a profile (user field values) may be given: not for a model that never saw
+    /// user fields in training, whose embeddings of them are untrained.
+    accepts_profile: bool,
     device: Device,
 }
 
@@ -176,6 +179,7 @@ impl Recommender {
             v_all,
             h_items,
             softmax,
+            accepts_profile: true,
             device: device.clone(),
         })
     }
@@ -219,11 +223,22 @@ impl Recommender {
             .collect()
     }
 
+    /// Refuses profiles from now on (a model trained with every user field hidden).
+    pub fn refuse_profiles(mut self) -> Self {
+        self.accepts_profile = false;
+        self
+    }
+
     /// Checks a user profile (one value index per user field, 0 = not given).
     fn user_input(&self, profile: Option<&[u32]>) -> Result<Vec<FieldInput>> {
         let vocab = self.config.user.field_vocab();
         let unknown = vec![0; vocab.len()];
         let profile = profile.unwrap_or(&unknown);
+        if !self.accepts_profile && profile.iter().any(|&v| v != 0) {
+            return Err(TanpError::Support(
+                "this model was trained without user fields (demographics): give no profile".into(),
+            ));
+        }
         if profile.len() != vocab.len() {
             return Err(TanpError::Support(format!(
                 "the user profile has {} fields, the model expects {}",

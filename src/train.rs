@@ -134,15 +134,9 @@ pub fn catalog_valid_score(
         &data.items,
         device,
     )?;
-    let counts = crate::catalog::training_counts(data.items.len(), &episodes.train);
+    let counts = crate::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
     let scorer = tanp_scorer(&recommender, None);
-    crate::catalog::selection_score(
-        &scorer,
-        &episodes.valid,
-        &counts,
-        data.feedback.liked_from(),
-        seed,
-    )
+    crate::catalog::selection_score(&scorer, &episodes.valid, &counts, data.feedback, seed)
 }
 
 /// A TaNP recommender as a catalog scorer; `profiles` gives each user's field values (their
@@ -387,9 +381,26 @@ pub fn train(
         FieldInput::for_entities(&data.items, &all, |_, _| false, &device)
     });
 
+    // The catalog objective learns from the users' own interactions (on implicit data, their
+    // positives; the tasks' negatives are not the users' data).
+    let own: Vec<Task>;
+    let train_tasks = if all_items.is_some() && data.feedback == Feedback::Implicit {
+        own = episodes
+            .train
+            .iter()
+            .map(|t| Task {
+                user: t.user,
+                support: crate::catalog::own_interactions(t, data.feedback),
+                query: Vec::new(),
+            })
+            .collect();
+        &own[..]
+    } else {
+        &episodes.train[..]
+    };
     for epoch in state.epoch..config.epochs {
         let started = Instant::now();
-        let (mut rng, order) = epoch_order(&episodes.train, config.seed, epoch);
+        let (mut rng, order) = epoch_order(train_tasks, config.seed, epoch);
         let (mut sum_loss, mut sum_pred, mut sum_kl, mut sum_cl) = (0.0, 0.0, 0.0, 0.0);
         for chunk in order.chunks(config.batch_size).take(batches_per_epoch) {
             let host = match model_config.objective {

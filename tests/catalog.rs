@@ -11,9 +11,9 @@ use tanp::catalog::{
     CatalogProtocol, CatalogScorer, CatalogTask, catalog_tasks, evaluate, evaluate_tasks,
     mean_pairwise_jaccard, swap_catalog_supports,
 };
-use tanp::config::{DecoderKind, Objective};
+use tanp::config::{DecoderKind, Feedback, Objective};
 use tanp::error::Result;
-use tanp::recommend::Recommender;
+use tanp::recommend::{RankOptions, Recommender, ScoreKind, block_on};
 use tanp::train::{TrainConfig, tanp_scorer, train};
 
 fn x(item: u32, y: f32) -> Interaction {
@@ -76,9 +76,9 @@ fn tasks_are_seeded_and_split_support_from_relevant() {
             query: (10..20).map(|i| x(i, 4.0)).collect(),
         })
         .collect();
-    let a = catalog_tasks(&users, 5, 4.0, 7);
-    assert_eq!(a, catalog_tasks(&users, 5, 4.0, 7));
-    assert_ne!(a, catalog_tasks(&users, 5, 4.0, 8));
+    let a = catalog_tasks(&users, 5, Feedback::Explicit, 7);
+    assert_eq!(a, catalog_tasks(&users, 5, Feedback::Explicit, 7));
+    assert_ne!(a, catalog_tasks(&users, 5, Feedback::Explicit, 8));
     for t in &a {
         assert_eq!(t.support.len(), 5);
         assert!(
@@ -91,7 +91,7 @@ fn tasks_are_seeded_and_split_support_from_relevant() {
         assert_eq!(t.relevant.len(), 10 + 5 - liked_in_support);
     }
     // Users with no more than N_S interactions are left out.
-    assert!(catalog_tasks(&users, 20, 4.0, 7).is_empty());
+    assert!(catalog_tasks(&users, 20, Feedback::Explicit, 7).is_empty());
     let swapped = swap_catalog_supports(&a);
     assert_eq!(swapped[0].support, a[1].support);
     assert_eq!(swapped[4].support, a[0].support);
@@ -147,14 +147,7 @@ fn genre_recall(scorer: &dyn CatalogScorer) -> (f64, f64) {
         swapped: true,
         seed: 1,
     };
-    let report = evaluate(
-        scorer,
-        &episodes.test,
-        &counts,
-        data.feedback.liked_from(),
-        &protocol,
-    )
-    .unwrap();
+    let report = evaluate(scorer, &episodes.test, &counts, data.feedback, &protocol).unwrap();
     (
         report.get(5, 0, false).unwrap().recall_10,
         report.get(5, 0, true).unwrap().recall_10,
@@ -255,4 +248,23 @@ fn tanp_with_the_catalog_objective_recommends_the_supports_genre() {
     let scores = scorer(0, &[x(0, 5.0)]).unwrap();
     assert_eq!(scores.len(), ITEMS);
     assert!(scores.iter().all(|s| s.is_finite()));
+
+    // recommend() gives each item's share of a softmax over the catalog.
+    let support = vec![("m0".to_string(), 5.0), ("m3".to_string(), 4.0)];
+    let options = RankOptions {
+        top: ITEMS,
+        exclude_rated: false,
+        min_ratings: 0,
+    };
+    let rec = block_on(recommender.recommend(&support, None, &options)).unwrap();
+    assert_eq!(rec.score_kind, ScoreKind::CatalogShare);
+    let total: f32 = rec.items.iter().map(|i| i.score).sum();
+    assert!((total - 1.0).abs() < 1e-4, "shares sum to {total}");
+    assert!(rec.items.iter().all(|i| i.std.is_finite() && i.std >= 0.0));
+    // A model trained without user fields refuses a profile, but not an empty one.
+    drop(scorer);
+    let blind = recommender.refuse_profiles();
+    let err = block_on(blind.recommend(&support, Some(&[1]), &options)).unwrap_err();
+    assert!(err.to_string().contains("without user fields"), "{err}");
+    assert!(block_on(blind.recommend(&support, Some(&[0]), &options)).is_ok());
 }

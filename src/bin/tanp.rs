@@ -884,13 +884,20 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
 }
 
 /// A recommender from a bundle directory (holding manifest.json) or a training run directory.
-fn load_recommender(model: &Path, data_dir: &Path) -> Result<Recommender> {
+fn load_recommender(model_dir: &Path, data_dir: &Path) -> Result<Recommender> {
     let device = Device::flex();
-    if model.join(tanp::bundle::MANIFEST).exists() {
-        return Bundle::read(model)?.recommender(&device);
+    if model_dir.join(tanp::bundle::MANIFEST).exists() {
+        return Bundle::read(model_dir)?.recommender(&device);
     }
-    let (_, config, model, data, _, _) = load_run(model, data_dir, false)?;
-    Recommender::new(model, config, data.catalog, &data.items, &device)
+    let (_, config, model, data, _, _) = load_run(model_dir, data_dir, false)?;
+    let recommender = Recommender::new(model, config, data.catalog, &data.items, &device)?;
+    Ok(
+        if read_state(model_dir)?.train.user_feature_dropout >= 1.0 {
+            recommender.refuse_profiles()
+        } else {
+            recommender
+        },
+    )
 }
 
 fn parse_ratings(text: &str) -> Result<Vec<(String, f64)>> {
@@ -1039,11 +1046,16 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     for &t in order.iter().take(args.sample_tasks) {
         let task = &episodes.train[t];
         let support: Vec<(u32, f32)> = task.support.iter().map(|i| (i.item, i.y)).collect();
+        // A model trained with every user field hidden never saw them: none given.
+        let blind = state.train.user_feature_dropout >= 1.0;
         let profile: Vec<u32> = data
             .users
             .fields
             .iter()
-            .map(|f| f.get(task.user as usize).first().copied().unwrap_or(0))
+            .map(|f| {
+                let value = f.get(task.user as usize).first().copied().unwrap_or(0);
+                if blind { 0 } else { value }
+            })
             .collect();
         training_clusters.push(TaskAssignment {
             user: data.user_ids[task.user as usize].clone(),
@@ -1052,12 +1064,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         });
     }
     // How many training users rated each item: what "well-known" means in the page.
-    let mut counts = vec![0u32; data.catalog.len()];
-    for task in &episodes.train {
-        for i in task.interactions() {
-            counts[i.item as usize] += 1;
-        }
-    }
+    let counts = tanp::catalog::training_counts(data.catalog.len(), &episodes.train, data.feedback);
     let mut items = data.catalog.clone();
     for (item, &n) in items.iter_mut().zip(&counts) {
         item.ratings = n;
@@ -1075,7 +1082,10 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     )?;
     let mut bundle = bundle;
     bundle.manifest.starters = starters(&data, &counts, 24);
-    bundle.manifest.profile_fields = data.profile_fields.clone();
+    // A model that never saw user fields offers visitors none to give.
+    if state.train.user_feature_dropout < 1.0 {
+        bundle.manifest.profile_fields = data.profile_fields.clone();
+    }
     bundle.write(&args.out)?;
     for (name, bytes) in bundle.files()? {
         println!("{}/{name}: {} bytes", args.out.display(), bytes.len());
@@ -1103,23 +1113,20 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
                 &Device::flex(),
             )?;
             let profiles = args.with_demographics.then_some(&data.users);
-            let counts = training_counts(data.items.len(), &episodes.train);
+            let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
             let report = evaluate(
                 &tanp::train::tanp_scorer(&recommender, profiles),
                 &episodes.test,
                 &counts,
-                data.feedback.liked_from(),
+                data.feedback,
                 &protocol,
             )?;
             // Figure 4 over the test users: their tasks at N_S = 10, as visitors (no profile).
             let mut assignments = Vec::new();
             let unknown = vec![0u32; data.users.fields.len()];
-            for task in tanp::catalog::catalog_tasks(
-                &episodes.test,
-                10,
-                data.feedback.liked_from(),
-                args.catalog_seed,
-            ) {
+            for task in
+                tanp::catalog::catalog_tasks(&episodes.test, 10, data.feedback, args.catalog_seed)
+            {
                 let support: Vec<(u32, f32)> = task.support.iter().map(|x| (x.item, x.y)).collect();
                 assignments.push(block_on(recommender.assignment(&support, &unknown))?);
             }
@@ -1153,7 +1160,7 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
                 item_id_field: false,
             };
             let (data, episodes) = load_data(&data_args)?;
-            let counts = training_counts(data.items.len(), &episodes.train);
+            let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
             let tuned = tanp::catalog::baselines::fit_tuned(
                 method,
                 &data,
@@ -1166,7 +1173,7 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
                 &*tuned.scorer,
                 &episodes.test,
                 &counts,
-                data.feedback.liked_from(),
+                data.feedback,
                 &protocol,
             )?;
             (

@@ -323,7 +323,7 @@ pub fn fit_tuned(
     let liked_from = data.feedback.liked_from();
     let train = &episodes.train[..];
     let valid = |scorer: &dyn CatalogScorer| {
-        selection_score(scorer, &episodes.valid, counts, liked_from, seed)
+        selection_score(scorer, &episodes.valid, counts, data.feedback, seed)
     };
     let mut grid: Vec<(serde_json::Value, f64)> = Vec::new();
     let mut best: Option<(Box<dyn CatalogScorer>, serde_json::Value, f64)> = None;
@@ -349,7 +349,7 @@ pub fn fit_tuned(
                 (Signal::Rated, false),
                 (Signal::Rated, true),
             ] {
-                if centred && data.feedback == Feedback::Implicit {
+                if signal == Signal::Rated && data.feedback == Feedback::Implicit {
                     continue;
                 }
                 for shrink in [0.0, 10.0, 50.0] {

@@ -28,6 +28,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{Interaction, Task};
+use crate::config::Feedback;
 use crate::error::Result;
 use crate::metrics::rank;
 
@@ -46,16 +47,32 @@ pub struct CatalogTask {
     pub relevant: Vec<u32>,
 }
 
+/// A user's interactions as the catalog protocol sees them: every rating on explicit data; on
+/// implicit data only the positives (the tasks' negatives are sampled items the user never
+/// touched, not the user's data).
+pub fn own_interactions(task: &Task, feedback: Feedback) -> Vec<Interaction> {
+    let liked_from = feedback.liked_from();
+    task.interactions()
+        .filter(|x| feedback == Feedback::Explicit || x.y >= liked_from)
+        .collect()
+}
+
 /// The catalog tasks of `users` (the paper split's validation or test tasks, whose items are
-/// restricted to those training users saw): `n_s` of each user's interactions drawn at random
-/// (seeded by `seed`, `n_s` and the user) as the support set. Users with no more than `n_s`
-/// interactions are left out.
-pub fn catalog_tasks(users: &[Task], n_s: usize, liked_from: f32, seed: u64) -> Vec<CatalogTask> {
+/// restricted to those training users saw): `n_s` of each user's interactions
+/// ([`own_interactions`]) drawn at random (seeded by `seed`, `n_s` and the user) as the support
+/// set. Users with no more than `n_s` interactions are left out.
+pub fn catalog_tasks(
+    users: &[Task],
+    n_s: usize,
+    feedback: Feedback,
+    seed: u64,
+) -> Vec<CatalogTask> {
+    let liked_from = feedback.liked_from();
     users
         .iter()
-        .filter(|t| t.len() > n_s)
-        .map(|t| {
-            let mut all: Vec<Interaction> = t.interactions().collect();
+        .map(|t| (t, own_interactions(t, feedback)))
+        .filter(|(_, all)| all.len() > n_s)
+        .map(|(t, mut all)| {
             all.sort_by_key(|x| x.item);
             let mixed = seed
                 .wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -274,12 +291,12 @@ pub fn evaluate(
     scorer: &dyn CatalogScorer,
     users: &[Task],
     counts: &[u32],
-    liked_from: f32,
+    feedback: Feedback,
     protocol: &CatalogProtocol,
 ) -> Result<CatalogReport> {
     let mut rows = Vec::new();
     for &n_s in &protocol.n_s {
-        let tasks = catalog_tasks(users, n_s, liked_from, protocol.seed);
+        let tasks = catalog_tasks(users, n_s, feedback, protocol.seed);
         rows.extend(evaluate_tasks(
             scorer,
             &tasks,
@@ -312,7 +329,7 @@ pub fn selection_score(
     scorer: &dyn CatalogScorer,
     valid: &[Task],
     counts: &[u32],
-    liked_from: f32,
+    feedback: Feedback,
     seed: u64,
 ) -> Result<f64> {
     let protocol = CatalogProtocol {
@@ -321,16 +338,16 @@ pub fn selection_score(
         swapped: false,
         seed,
     };
-    let report = evaluate(scorer, valid, counts, liked_from, &protocol)?;
+    let report = evaluate(scorer, valid, counts, feedback, &protocol)?;
     Ok(report.rows.iter().map(|r| r.ndcg_10).sum::<f64>() / report.rows.len().max(1) as f64)
 }
 
-/// How many training tasks rated each item: the catalog's `ratings` count, the well-known
-/// filter's measure (the same count `tanp export` writes into the bundle).
-pub fn training_counts(items: usize, train: &[Task]) -> Vec<u32> {
+/// How many training users rated (on implicit data: interacted with) each item: the catalog's
+/// `ratings` count, the well-known filter's measure, which `tanp export` writes into the bundle.
+pub fn training_counts(items: usize, train: &[Task], feedback: Feedback) -> Vec<u32> {
     let mut counts = vec![0u32; items];
     for task in train {
-        for x in task.interactions() {
+        for x in own_interactions(task, feedback) {
             counts[x.item as usize] += 1;
         }
     }
