@@ -15,7 +15,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::ModelConfig;
+use crate::config::{EmbeddingSpec, ModelConfig};
 use crate::data_types::{CatalogItem, ProfileField};
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
@@ -302,4 +302,33 @@ fn to_json<T: Serialize>(value: &T, pretty: bool) -> Result<Vec<u8>> {
         serde_json::to_vec(value)
     };
     bytes.map_err(|e| TanpError::Model(format!("cannot serialise the bundle: {e}")))
+}
+
+/// For a model trained with every user field hidden: keeps only the "unknown" row (index 0) of
+/// each user field's table, the only one it ever used, and says so in the config (vocabularies
+/// of 1). The bundle then carries no untrained rows, and no profile can reach them.
+pub fn keep_unknown_user_rows(
+    mut model: Tanp,
+    config: &ModelConfig,
+) -> Result<(Tanp, ModelConfig)> {
+    let mut config = config.clone();
+    match (&mut model.user_embedding, &config.user) {
+        (
+            crate::model::embedding::SideEmbedding::Content(tables),
+            EmbeddingSpec::Content { vocab, dim },
+        ) => {
+            for table in &mut tables.tables {
+                let row = table.weight.val().slice([0..1, 0..*dim]);
+                table.weight = burn::module::Param::from_tensor(row);
+            }
+            config.user = EmbeddingSpec::Content {
+                vocab: vec![1; vocab.len()],
+                dim: *dim,
+            };
+            Ok((model, config))
+        }
+        _ => Err(TanpError::Model(
+            "only content user fields (Eq. 5) can be reduced to their unknown rows".into(),
+        )),
+    }
 }

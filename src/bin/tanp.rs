@@ -232,6 +232,10 @@ struct DataArgs {
     #[arg(long)]
     #[serde(default)]
     item_id_field: bool,
+    /// Leave out an item content field by name (e.g. `year`); repeatable.
+    #[arg(long = "drop-item-field", value_name = "NAME")]
+    #[serde(default)]
+    drop_item_fields: Vec<String>,
 }
 
 #[derive(Args)]
@@ -436,6 +440,16 @@ fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
             &config,
         )?;
         data.items.fields.push(cluster_field(&labels, k));
+    }
+    for name in &args.drop_item_fields {
+        let before = data.items.fields.len();
+        data.items.fields.retain(|f| &f.name != name);
+        if data.items.fields.len() == before {
+            let names: Vec<&str> = data.items.fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(TanpError::Config(format!(
+                "--drop-item-field {name}: no such item field (the fields are {names:?})"
+            )));
+        }
     }
     if args.item_id_field {
         data.items
@@ -889,8 +903,14 @@ fn load_recommender(model_dir: &Path, data_dir: &Path) -> Result<Recommender> {
     if model_dir.join(tanp::bundle::MANIFEST).exists() {
         return Bundle::read(model_dir)?.recommender(&device);
     }
-    let (_, config, model, data, _, _) = load_run(model_dir, data_dir, false)?;
-    let recommender = Recommender::new(model, config, data.catalog, &data.items, &device)?;
+    let (_, config, model, data, episodes, _) = load_run(model_dir, data_dir, false)?;
+    // The catalog's training counts, as `tanp export` writes them (the well-known filter).
+    let counts = tanp::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
+    let mut catalog = data.catalog;
+    for (item, &n) in catalog.iter_mut().zip(&counts) {
+        item.ratings = n;
+    }
+    let recommender = Recommender::new(model, config, catalog, &data.items, &device)?;
     Ok(
         if read_state(model_dir)?.train.user_feature_dropout >= 1.0 {
             recommender.refuse_profiles()
@@ -1004,6 +1024,13 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     let (info, config, trained, data, episodes, z) = load_run(&args.model, &args.data_dir, false)?;
     let state = read_state(&args.model)?;
     let device = Device::flex();
+    // A model trained with every user field hidden ships only their "unknown" rows.
+    let blind = state.train.user_feature_dropout >= 1.0;
+    let (trained, config) = if blind {
+        tanp::bundle::keep_unknown_user_rows(trained, &config)?
+    } else {
+        (trained, config)
+    };
     let full = tanp::bundle::weights_to_bytes(&trained)?;
     let weights = match args.weights {
         WeightsArg::Q8 => tanp::compact_weights::to_q8(&full)?,
@@ -1024,12 +1051,16 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         "weights": format!("{:?}", args.weights).to_lowercase(),
     });
     if !args.no_metrics {
-        let with = evaluate(&model, &config, &data, &episodes.test, z, false).1;
         let without = evaluate(&model, &config, &data, &episodes.test, z, true).1;
-        provenance["test_metrics"] = json!({
-            "with_demographics": metrics_json(&with),
-            "without_demographics": metrics_json(&without),
-        });
+        provenance["test_metrics"] = if blind {
+            json!({ "without_demographics": metrics_json(&without) })
+        } else {
+            let with = evaluate(&model, &config, &data, &episodes.test, z, false).1;
+            json!({
+                "with_demographics": metrics_json(&with),
+                "without_demographics": metrics_json(&without),
+            })
+        };
     }
     let recommender = Recommender::new(
         model,
@@ -1047,7 +1078,6 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         let task = &episodes.train[t];
         let support: Vec<(u32, f32)> = task.support.iter().map(|i| (i.item, i.y)).collect();
         // A model trained with every user field hidden never saw them: none given.
-        let blind = state.train.user_feature_dropout >= 1.0;
         let profile: Vec<u32> = data
             .users
             .fields
@@ -1083,7 +1113,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     let mut bundle = bundle;
     bundle.manifest.starters = starters(&data, &counts, 24);
     // A model that never saw user fields offers visitors none to give.
-    if state.train.user_feature_dropout < 1.0 {
+    if !blind {
         bundle.manifest.profile_fields = data.profile_fields.clone();
     }
     bundle.write(&args.out)?;
@@ -1101,17 +1131,47 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
         seed: args.catalog_seed,
         ..CatalogProtocol::default()
     };
-    let (method, data, episodes, report, chosen) = match (&args.model, args.method) {
+    let (method, data, episodes, report, chosen, split_seed) = match (&args.model, args.method) {
         (Some(dir), None) => {
-            let (info, config, model, data, episodes, _) =
-                load_run(dir, &args.data.data_dir, false)?;
-            let recommender = Recommender::new(
-                model,
-                config.clone(),
-                data.catalog.clone(),
-                &data.items,
-                &Device::flex(),
-            )?;
+            // A run directory, or a bundle (its provenance names the data and the split).
+            let (command_of_model, config, recommender, data, episodes, split_seed) =
+                if dir.join(tanp::bundle::MANIFEST).exists() {
+                    let bundle = Bundle::read(dir)?;
+                    let mut split: DataArgs =
+                        serde_json::from_value(bundle.manifest.provenance["split"].clone())
+                            .map_err(|e| {
+                                TanpError::Model(format!(
+                                    "{}: the bundle's provenance names no split: {e}",
+                                    dir.display()
+                                ))
+                            })?;
+                    split.data_dir = args.data.data_dir.clone();
+                    let (data, episodes) = load_data(&split)?;
+                    let recommender = bundle.recommender(&Device::flex())?;
+                    let command = bundle.manifest.provenance["command"].clone();
+                    let config = bundle.manifest.config.clone();
+                    (
+                        command,
+                        config,
+                        recommender,
+                        data,
+                        episodes,
+                        split.split_seed,
+                    )
+                } else {
+                    let (info, config, model, data, episodes, _) =
+                        load_run(dir, &args.data.data_dir, false)?;
+                    let recommender = Recommender::new(
+                        model,
+                        config.clone(),
+                        data.catalog.clone(),
+                        &data.items,
+                        &Device::flex(),
+                    )?;
+                    let command = json!(info.command.join(" "));
+                    let seed = info.data.split_seed;
+                    (command, config, recommender, data, episodes, seed)
+                };
             let profiles = args.with_demographics.then_some(&data.users);
             let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
             let report = evaluate(
@@ -1140,9 +1200,16 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
                 clusters.argmax_counts,
                 clusters.largest_cluster_share
             );
-            let chosen = json!({"run": dir, "command": info.command.join(" "), "config": config,
+            let chosen = json!({"run": dir, "command": command_of_model, "config": config,
                 "demographics": args.with_demographics, "clusters_n_s_10": clusters});
-            ("tanp".to_string(), data, episodes, report, chosen)
+            (
+                "tanp".to_string(),
+                data,
+                episodes,
+                report,
+                chosen,
+                split_seed,
+            )
         }
         (None, Some(method)) => {
             let dataset = args.data.dataset.clone().ok_or_else(|| {
@@ -1158,6 +1225,7 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
                 max_len: 200,
                 item_clusters: None,
                 item_id_field: false,
+                drop_item_fields: Vec::new(),
             };
             let (data, episodes) = load_data(&data_args)?;
             let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
@@ -1176,12 +1244,14 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
                 data.feedback,
                 &protocol,
             )?;
+            let seed = args.data.split_seed;
             (
                 method.name().to_string(),
                 data,
                 episodes,
                 report,
                 tuned.chosen,
+                seed,
             )
         }
         _ => {
@@ -1218,7 +1288,7 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
             "command": command.join(" "),
             "commit": git_commit(),
             "dataset": data.identity,
-            "split_seed": args.data.split_seed,
+            "split_seed": split_seed,
             "catalog_seed": args.catalog_seed,
             "test_users": episodes.test.len(),
             "chosen": chosen,
