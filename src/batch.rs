@@ -52,6 +52,21 @@ struct Point {
     predict: bool,
 }
 
+/// Training points: the first `context` are the support set, all are in tau_i, and those after
+/// the support set are predicted (all of them with `predict_all`, the official code's loss).
+fn split_points(all: &[Interaction], context: usize, predict_all: bool) -> Vec<Point> {
+    all.iter()
+        .enumerate()
+        .map(|(j, x)| Point {
+            item: x.item,
+            y: x.y,
+            support: j < context,
+            target: true,
+            predict: predict_all || j >= context,
+        })
+        .collect()
+}
+
 /// How each training task is turned into points on every visit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Resplit {
@@ -157,18 +172,7 @@ impl HostBatch {
                         }
                     };
                     let code = matches!(resplit, Resplit::OfficialCode { .. });
-                    let points = all[..target]
-                        .iter()
-                        .enumerate()
-                        .map(|(j, x)| Point {
-                            item: x.item,
-                            y: x.y,
-                            support: j < context,
-                            target: true,
-                            predict: code || j >= context,
-                        })
-                        .collect();
-                    (t.user, points)
+                    (t.user, split_points(&all[..target], context, code))
                 })
                 .collect(),
         )
@@ -188,18 +192,7 @@ impl HostBatch {
                     all.shuffle(rng);
                     let hi = n_s.1.min(all.len().saturating_sub(1)).max(1);
                     let context = rng.random_range(n_s.0.clamp(1, hi)..=hi);
-                    let points = all
-                        .iter()
-                        .enumerate()
-                        .map(|(j, x)| Point {
-                            item: x.item,
-                            y: x.y,
-                            support: j < context,
-                            target: true,
-                            predict: j >= context,
-                        })
-                        .collect();
-                    (t.user, points)
+                    (t.user, split_points(&all, context, false))
                 })
                 .collect(),
         )

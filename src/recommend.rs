@@ -15,7 +15,6 @@ use crate::config::{ModelConfig, Objective};
 use crate::data_types::CatalogItem;
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
-use crate::model::decoder::FilmParams;
 use crate::model::embedding::FieldInput;
 use crate::model::{Adapted, Tanp};
 
@@ -293,18 +292,6 @@ impl Recommender {
         Tanp::with_labels(x, y)
     }
 
-    /// Raw decoder outputs `[S, rows]` for `S` values of z (`[S, z_dim]`), FiLM parameters for
-    /// one task, and the first-layer item parts `h_items` (`[rows, h_1]`) of the items to score.
-    fn raw(
-        &self,
-        u: Tensor<2>,
-        z: Tensor<2>,
-        film: &[FilmParams],
-        h_items: Tensor<2>,
-    ) -> Tensor<2> {
-        self.model.decode_items(u, z, film, h_items)
-    }
-
     /// Scores the catalog for a new user with the given support set and optional profile
     /// (user field value indices; `None` = nothing given), and returns the best items that
     /// `options` lets through. Asynchronous because reading a GPU tensor is; on the CPU the
@@ -329,7 +316,9 @@ impl Recommender {
         let support = self.validate_support(support)?;
         let (u, adapted) = self.adapt(&support, profile)?;
         let mu = adapted.prior.mu.clone();
-        let raw = self.raw(u.clone(), mu.clone(), &adapted.film, self.h_items.clone());
+        let raw =
+            self.model
+                .decode_items(u.clone(), mu.clone(), &adapted.film, self.h_items.clone());
         // The catalog objective's logits become each item's share of a softmax over the whole
         // catalog; log_norm is that softmax's log normaliser, [1, 1].
         let log_norm = self.softmax.then(|| logsumexp(raw.clone()));
@@ -363,7 +352,9 @@ impl Recommender {
             let idx: Vec<i64> = shown.iter().map(|&i| i as i64).collect();
             let idx =
                 Tensor::<1, Int>::from_data(TensorData::new(idx, [shown.len()]), &self.device);
-            let raw = self.raw(u, z, &adapted.film, self.h_items.clone().select(0, idx));
+            let raw =
+                self.model
+                    .decode_items(u, z, &adapted.film, self.h_items.clone().select(0, idx));
             // Catalog shares: each sample's logits on the mean's normaliser (recomputing it
             // would score the whole catalog once per sample).
             let samples = match log_norm {
@@ -411,7 +402,11 @@ impl Recommender {
             ));
         }
         let (u, adapted) = self.adapt(support, profile)?;
-        read(self.raw(u, adapted.prior.mu, &adapted.film, self.h_items.clone())).await
+        read(
+            self.model
+                .decode_items(u, adapted.prior.mu, &adapted.film, self.h_items.clone()),
+        )
+        .await
     }
 
     /// Every intermediate of Figure 2 for a new user's support set (see [`Explanation`]).
