@@ -32,7 +32,10 @@ export interface RecommendRequest {
   top?: number;
   /** Leave the rated items out (default true). */
   exclude_rated?: boolean;
-  /** One value index per user field (0 = not given); omitted = nothing given. */
+  /**
+   * One value index per user field (0 = not given); omitted = nothing given. A model trained
+   * with every user field hidden (its manifest lists no `profile_fields`) rejects any non-zero value.
+   */
   profile?: number[];
   /** Only items that at least this many training users rated (default 0: all). */
   min_ratings?: number;
