@@ -129,7 +129,7 @@ const CATALOG_METHODS = [
 ];
 const CATALOG_METRICS = ["recall_10", "ndcg_10", "recall_20", "ndcg_20", "coverage_10", "jaccard_10"];
 function catalogTables() {
-  return ["ml-1m"].flatMap((dataset) => {
+  return DATASETS.map((d) => d.id).flatMap((dataset) => {
     const dir = path.join(ROOT, "results/catalog", dataset);
     if (!fs.existsSync(dir)) return [];
     const methods = CATALOG_METHODS.flatMap((m) => {
@@ -145,7 +145,7 @@ function catalogTables() {
         commands: runs.map((r) => r.command), commits: runs.map((r) => r.commit),
         clusters: runs.map((r) => r.chosen?.clusters_n_s_10 ?? null).filter(Boolean), rows }];
     });
-    return methods.length ? [{ dataset, definitions: readJson(path.join(ROOT, methods[0].files[0])).catalog.definitions, methods }] : [];
+    return methods.length ? [{ dataset, name: DATASETS.find((d) => d.id === dataset).name, definitions: readJson(path.join(ROOT, methods[0].files[0])).catalog.definitions, methods }] : [];
   });
 }
 

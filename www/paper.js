@@ -324,7 +324,8 @@ function renderCatalog(data) {
         html("td", { text: row(m, 10, min, false)?.jaccard_10.toFixed(3) ?? "–" }),
         html("td", { text: row(m, 10, min, false) ? pct(row(m, 10, min, false).coverage_10) : "–" })]));
       return html("div", { class: "scroll" }, [html("table", { "data-testid": "catalog-table", "data-filter": String(min),
-        "aria-label": `Catalog protocol, ${min ? `well-known films (at least ${min} training ratings)` : "whole catalog"}` },
+        "data-dataset": t.dataset,
+        "aria-label": `Catalog protocol, ${t.name ?? t.dataset}, ${min ? `well-known items (at least ${min} training ratings)` : "whole catalog"}` },
       [html("caption", { text: min ? `Well-known films only (at least ${min} training ratings; the widget's default)` : "The whole catalog" }),
         html("thead", {}, head), html("tbody", {}, body)])]);
     };
@@ -333,7 +334,8 @@ function renderCatalog(data) {
       ? html("p", { "data-testid": "catalog-clusters", text: `Figure 4 over the test users (N_S = 10, no demographics), per split: ` +
         tanp.clusters.map((c) => `median largest c_ij ${c.largest_quartiles[1].toFixed(2)} (quartiles ${c.largest_quartiles[0].toFixed(2)}–${c.largest_quartiles[2].toFixed(2)}), largest cluster ${(100 * c.largest_cluster_share).toFixed(0)} % of users`).join("; ") + "." })
       : null;
-    return [table(Math.max(...t.methods[0].rows.map((r) => r.min_ratings))), table(0), clusters,
+    const wellKnown = Math.max(...t.methods[0].rows.map((r) => r.min_ratings));
+    return [html("h3", { text: t.name ?? t.dataset }), ...(wellKnown ? [table(wellKnown)] : []), table(0), clusters,
       html("p", { class: "muted", text: `Definitions: ${t.definitions}. Mean over splits; %; hover a row for its files and commands.` })];
   }));
 }

@@ -57,6 +57,18 @@ describe("paper page, Chromium without WebGPU", () => {
     assert.equal(await page.locator("[data-testid=figure5]").count(), 2);
   });
 
+  test("the catalog protocol: one row per method and table, one cell per support size", async () => {
+    assert.ok(data.catalog.length >= 1, "catalog results exist");
+    for (const t of data.catalog) {
+      const filters = [...new Set(t.methods[0].rows.map((r) => r.min_ratings))];
+      const tables = page.locator(`[data-testid=catalog-table][data-dataset="${t.dataset}"]`);
+      assert.equal(await tables.count(), filters.length, t.dataset);
+      assert.equal(await tables.locator("[data-testid=catalog-row]").count(), filters.length * t.methods.length);
+      const sizes = new Set(t.methods[0].rows.map((r) => r.n_s)).size;
+      assert.equal(await tables.locator("[data-testid=catalog-cell]").count(), filters.length * t.methods.length * sizes);
+    }
+  });
+
   test("learning curves: two lines and two kept-epoch marks per run that has a curve", async () => {
     assert.ok(data.curves.length > 0, "no results file carries a learning curve");
     assert.equal(await page.locator("[data-testid=curve-line]").count(), 2 * data.curves.length);
