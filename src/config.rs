@@ -80,6 +80,20 @@ pub enum Objective {
     Catalog,
 }
 
+/// Which z decodes the catalog objective's training tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CatalogZ {
+    /// A sample of the posterior q(z | tau_i), as Algorithm 1.
+    #[default]
+    Sample,
+    /// The posterior's mean.
+    PosteriorMean,
+    /// The prior q(z | S_i)'s mean, the z of test time (the posterior then enters through the
+    /// KL term only).
+    PriorMean,
+}
+
 /// How one side (users or items) is embedded (section 4.2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]

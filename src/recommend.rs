@@ -222,6 +222,16 @@ impl Recommender {
             .collect()
     }
 
+    /// Checks a support set of catalog indices (the protocol's and Figure 4's tasks).
+    fn check_indexed(&self, support: &[(u32, f32)]) -> Result<()> {
+        if support.is_empty() || support.iter().any(|s| s.0 as usize >= self.catalog.len()) {
+            return Err(TanpError::Support(
+                "a task needs at least one rating of a catalog item".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Refuses profiles from now on (a model trained with every user field hidden).
     pub fn refuse_profiles(mut self) -> Self {
         self.accepts_profile = false;
@@ -396,11 +406,7 @@ impl Recommender {
         support: &[(u32, f32)],
         profile: Option<&[u32]>,
     ) -> Result<Vec<f32>> {
-        if support.is_empty() || support.iter().any(|s| s.0 as usize >= self.catalog.len()) {
-            return Err(TanpError::Support(
-                "a task needs at least one rating of a catalog item".into(),
-            ));
-        }
+        self.check_indexed(support)?;
         let (u, adapted) = self.adapt(support, profile)?;
         read(
             self.model
@@ -452,11 +458,7 @@ impl Recommender {
     /// The soft cluster assignment c_i (Eq. 11) of a task given by catalog indices and ratings,
     /// with the user's own profile: the training tasks of Figure 4. Empty for w/o tm.
     pub async fn assignment(&self, support: &[(u32, f32)], profile: &[u32]) -> Result<Vec<f32>> {
-        if support.is_empty() || support.iter().any(|s| s.0 as usize >= self.catalog.len()) {
-            return Err(TanpError::Support(
-                "a task needs at least one rating of a catalog item".into(),
-            ));
-        }
+        self.check_indexed(support)?;
         let (_, adapted) = self.adapt(support, Some(profile))?;
         match adapted.identity {
             Some(identity) => read(identity.c).await,

@@ -16,14 +16,13 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{HostBatch, Interaction, Resplit, Task, normal_noise};
-use crate::config::{Feedback, Fidelity, ModelConfig, Objective};
+use crate::config::{CatalogZ, Feedback, Fidelity, ModelConfig, Objective};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
 use crate::eval::{Metrics, ZMode, rank_tasks};
+use crate::model::Tanp;
 use crate::model::embedding::FieldInput;
-use crate::model::{Tanp, TrainZ};
 use crate::negatives::{NegativeSampler, Negatives};
-use crate::recommend::{Recommender, block_on};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -54,17 +53,12 @@ pub struct TrainConfig {
     pub catalog_z: CatalogZ,
 }
 
-/// Which z decodes the catalog objective's training tasks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum CatalogZ {
-    /// A sample of the posterior q(z | tau_i), as Algorithm 1.
-    #[default]
-    Sample,
-    /// The posterior's mean.
-    PosteriorMean,
-    /// The prior q(z | S_i)'s mean, the z of test time.
-    PriorMean,
+impl TrainConfig {
+    /// Whether every user field was hidden in every training task: such a model never saw
+    /// them, and its embeddings of them (but the "unknown" row) are untrained.
+    pub fn hides_user_fields(&self) -> bool {
+        self.user_feature_dropout >= 1.0
+    }
 }
 
 fn default_support_min() -> usize {
@@ -115,47 +109,6 @@ pub fn negative_sampler(
         data.items.len(),
         histories.chain(tasks),
     ))
-}
-
-/// The catalog objective's model selection: [`crate::catalog::selection_score`] on the
-/// validation users, who give no demographics (as the demo's visitors).
-pub fn catalog_valid_score(
-    model: &Tanp,
-    config: &ModelConfig,
-    data: &Dataset,
-    episodes: &Episodes,
-    seed: u64,
-    device: &Device,
-) -> Result<f64> {
-    let recommender = Recommender::new(
-        model.clone(),
-        config.clone(),
-        data.catalog.clone(),
-        &data.items,
-        device,
-    )?;
-    let counts = crate::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
-    let scorer = tanp_scorer(&recommender, None);
-    crate::catalog::selection_score(&scorer, &episodes.valid, &counts, data.feedback, seed)
-}
-
-/// A TaNP recommender as a catalog scorer; `profiles` gives each user's field values (their
-/// demographics), `None` hides them.
-pub fn tanp_scorer<'a>(
-    recommender: &'a Recommender,
-    profiles: Option<&'a crate::features::FeatureTable>,
-) -> impl Fn(u32, &[Interaction]) -> Result<Vec<f32>> + 'a {
-    move |user, support| {
-        let pairs: Vec<(u32, f32)> = support.iter().map(|x| (x.item, x.y)).collect();
-        let profile: Option<Vec<u32>> = profiles.map(|table| {
-            table
-                .fields
-                .iter()
-                .map(|f| f.get(user as usize).first().copied().unwrap_or(0))
-                .collect()
-        });
-        block_on(recommender.catalog_scores(&pairs, profile.as_deref()))
-    }
 }
 
 /// One line of the training log.
@@ -433,12 +386,7 @@ pub fn train(
                         burn::tensor::TensorData::new(liked, [chunk.len(), m]),
                         &device,
                     );
-                    let z = match config.catalog_z {
-                        CatalogZ::Sample => TrainZ::PosteriorSample(Box::new(eps)),
-                        CatalogZ::PosteriorMean => TrainZ::PosteriorMean,
-                        CatalogZ::PriorMean => TrainZ::PriorMean,
-                    };
-                    model.catalog_train_step(&batch, z, all_items, liked)
+                    model.catalog_train_step(&batch, config.catalog_z, eps, all_items, liked)
                 }
             };
             let scalar = |t: burn::tensor::Tensor<1>| -> f64 { t.into_scalar::<f32>() as f64 };
@@ -461,7 +409,7 @@ pub fn train(
         let valid_score = if episodes.valid.is_empty() {
             -(sum_loss / batches)
         } else if model_config.objective == Objective::Catalog {
-            catalog_valid_score(
+            crate::catalog::catalog_valid_score(
                 &valid_model,
                 model_config,
                 data,

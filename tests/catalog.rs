@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tanp::batch::{HostBatch, Interaction, Task};
 use tanp::catalog::baselines::{KnnConfig, Signal, Square, ease, item_knn};
+use tanp::catalog::tanp_scorer;
 use tanp::catalog::{
     CatalogProtocol, CatalogScorer, CatalogTask, catalog_tasks, evaluate, evaluate_tasks,
     mean_pairwise_jaccard, swap_catalog_supports,
@@ -14,7 +15,7 @@ use tanp::catalog::{
 use tanp::config::{DecoderKind, Feedback, Objective};
 use tanp::error::Result;
 use tanp::recommend::{RankOptions, Recommender, ScoreKind, block_on};
-use tanp::train::{TrainConfig, tanp_scorer, train};
+use tanp::train::{TrainConfig, train};
 
 fn x(item: u32, y: f32) -> Interaction {
     Interaction { item, y }

@@ -641,9 +641,9 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         },
         support_min: args.support_min,
         catalog_z: match args.catalog_z {
-            CatalogZArg::Sample => tanp::train::CatalogZ::Sample,
-            CatalogZArg::PosteriorMean => tanp::train::CatalogZ::PosteriorMean,
-            CatalogZArg::PriorMean => tanp::train::CatalogZ::PriorMean,
+            CatalogZArg::Sample => tanp::config::CatalogZ::Sample,
+            CatalogZArg::PosteriorMean => tanp::config::CatalogZ::PosteriorMean,
+            CatalogZArg::PriorMean => tanp::config::CatalogZ::PriorMean,
         },
     };
     if !args.quiet {
@@ -904,20 +904,24 @@ fn load_recommender(model_dir: &Path, data_dir: &Path) -> Result<Recommender> {
         return Bundle::read(model_dir)?.recommender(&device);
     }
     let (_, config, model, data, episodes, _) = load_run(model_dir, data_dir, false)?;
-    // The catalog's training counts, as `tanp export` writes them (the well-known filter).
+    let catalog = catalog_with_counts(&data, &episodes);
+    let recommender = Recommender::new(model, config, catalog, &data.items, &device)?;
+    Ok(if read_state(model_dir)?.train.hides_user_fields() {
+        recommender.refuse_profiles()
+    } else {
+        recommender
+    })
+}
+
+/// The catalog with each item's number of training ratings: what "well-known" means in the
+/// page, as the bundle carries it.
+fn catalog_with_counts(data: &Dataset, episodes: &Episodes) -> Vec<tanp::data::CatalogItem> {
     let counts = tanp::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
-    let mut catalog = data.catalog;
-    for (item, &n) in catalog.iter_mut().zip(&counts) {
+    let mut items = data.catalog.clone();
+    for (item, &n) in items.iter_mut().zip(&counts) {
         item.ratings = n;
     }
-    let recommender = Recommender::new(model, config, catalog, &data.items, &device)?;
-    Ok(
-        if read_state(model_dir)?.train.user_feature_dropout >= 1.0 {
-            recommender.refuse_profiles()
-        } else {
-            recommender
-        },
-    )
+    items
 }
 
 fn parse_ratings(text: &str) -> Result<Vec<(String, f64)>> {
@@ -1025,7 +1029,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     let state = read_state(&args.model)?;
     let device = Device::flex();
     // A model trained with every user field hidden ships only their "unknown" rows.
-    let blind = state.train.user_feature_dropout >= 1.0;
+    let blind = state.train.hides_user_fields();
     let (trained, config) = if blind {
         tanp::bundle::keep_unknown_user_rows(trained, &config)?
     } else {
@@ -1093,12 +1097,8 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
             clusters: block_on(recommender.assignment(&support, &profile))?,
         });
     }
-    // How many training users rated each item: what "well-known" means in the page.
-    let counts = tanp::catalog::training_counts(data.catalog.len(), &episodes.train, data.feedback);
-    let mut items = data.catalog.clone();
-    for (item, &n) in items.iter_mut().zip(&counts) {
-        item.ratings = n;
-    }
+    let items = catalog_with_counts(&data, &episodes);
+    let counts: Vec<u32> = items.iter().map(|item| item.ratings).collect();
     let bundle = Bundle::new(
         config,
         &data.name,
@@ -1175,7 +1175,7 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
             let profiles = args.with_demographics.then_some(&data.users);
             let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
             let report = evaluate(
-                &tanp::train::tanp_scorer(&recommender, profiles),
+                &tanp::catalog::tanp_scorer(&recommender, profiles),
                 &episodes.test,
                 &counts,
                 data.feedback,

@@ -27,10 +27,15 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use burn::tensor::Device;
+
 use crate::batch::{Interaction, Task};
-use crate::config::Feedback;
+use crate::config::{Feedback, ModelConfig};
+use crate::data::{Dataset, Episodes};
 use crate::error::Result;
 use crate::metrics::rank;
+use crate::model::Tanp;
+use crate::recommend::{Recommender, block_on};
 
 /// The support sizes the catalog table reports.
 pub const CATALOG_N_S: [usize; 4] = [3, 5, 10, 20];
@@ -163,17 +168,6 @@ pub fn candidates(counts: &[u32], min_ratings: u32) -> Vec<bool> {
     counts.iter().map(|&c| c >= min_ratings).collect()
 }
 
-/// The top `k` candidates of one score vector, leaving out the support items.
-pub fn top_k(scores: &[f32], candidate: &[bool], support: &[Interaction], k: usize) -> Vec<u32> {
-    let rated: HashSet<u32> = support.iter().map(|x| x.item).collect();
-    rank(scores)
-        .into_iter()
-        .filter(|&i| candidate[i] && !rated.contains(&(i as u32)))
-        .take(k)
-        .map(|i| i as u32)
-        .collect()
-}
-
 /// Recall@K and NDCG@K of one ranked list against a relevant set.
 fn recall_ndcg(top: &[u32], relevant: &HashSet<u32>, k: usize) -> (f64, f64) {
     let ideal = relevant.len().min(k);
@@ -230,10 +224,15 @@ pub fn evaluate_tasks(
         })
         .collect();
     for task in tasks {
-        let scores = scorer.scores(task.user, &task.support)?;
+        let order = rank(&scorer.scores(task.user, &task.support)?);
         let rated: HashSet<u32> = task.support.iter().map(|x| x.item).collect();
         for (f, mask) in masks.iter().enumerate() {
-            let top = top_k(&scores, mask, &task.support, 20);
+            let top: Vec<u32> = order
+                .iter()
+                .filter(|&&i| mask[i] && !rated.contains(&(i as u32)))
+                .take(20)
+                .map(|&i| i as u32)
+                .collect();
             let relevant: HashSet<u32> = task
                 .relevant
                 .iter()
@@ -399,5 +398,46 @@ pub fn cluster_summary(c: &[Vec<f32>]) -> ClusterSummary {
         largest_cluster_share: argmax_counts.iter().copied().max().unwrap_or(0) as f64
             / users.max(1) as f64,
         argmax_counts,
+    }
+}
+
+/// The catalog objective's model selection: [`crate::catalog::selection_score`] on the
+/// validation users, who give no demographics (as the demo's visitors).
+pub fn catalog_valid_score(
+    model: &Tanp,
+    config: &ModelConfig,
+    data: &Dataset,
+    episodes: &Episodes,
+    seed: u64,
+    device: &Device,
+) -> Result<f64> {
+    let recommender = Recommender::new(
+        model.clone(),
+        config.clone(),
+        data.catalog.clone(),
+        &data.items,
+        device,
+    )?;
+    let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
+    let scorer = tanp_scorer(&recommender, None);
+    selection_score(&scorer, &episodes.valid, &counts, data.feedback, seed)
+}
+
+/// A TaNP recommender as a catalog scorer; `profiles` gives each user's field values (their
+/// demographics), `None` hides them.
+pub fn tanp_scorer<'a>(
+    recommender: &'a Recommender,
+    profiles: Option<&'a crate::features::FeatureTable>,
+) -> impl Fn(u32, &[Interaction]) -> Result<Vec<f32>> + 'a {
+    move |user, support| {
+        let pairs: Vec<(u32, f32)> = support.iter().map(|x| (x.item, x.y)).collect();
+        let profile: Option<Vec<u32>> = profiles.map(|table| {
+            table
+                .fields
+                .iter()
+                .map(|f| f.get(user as usize).first().copied().unwrap_or(0))
+                .collect()
+        });
+        block_on(recommender.catalog_scores(&pairs, profile.as_deref()))
     }
 }

@@ -18,7 +18,7 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use crate::config::{DecoderKind, Feedback, Fidelity, ModelConfig, Objective};
+use crate::config::{CatalogZ, DecoderKind, Feedback, Fidelity, ModelConfig, Objective};
 use customization::{Customization, TaskIdentity, clustering_loss, official_clustering_loss};
 use decoder::{Decoder, FilmParams};
 use embedding::{FieldInput, SideEmbedding};
@@ -47,17 +47,6 @@ pub struct TrainStep {
     pub prediction: Tensor<1>,
     pub kl: Tensor<1>,
     pub clustering: Option<Tensor<1>>,
-}
-
-/// Which z decodes a training batch of the catalog objective.
-#[derive(Clone, Debug)]
-pub enum TrainZ {
-    /// A sample of q(z | tau_i) with this noise (Algorithm 1).
-    PosteriorSample(Box<Tensor<2>>),
-    /// The mean of q(z | tau_i).
-    PosteriorMean,
-    /// The mean of q(z | S_i), as at test time (the posterior then enters through the KL only).
-    PriorMean,
 }
 
 /// Everything the model derives from a support set before it scores items.
@@ -275,11 +264,13 @@ impl Tanp {
     /// [`Tanp::train_step`], and instead of Eq. 17/18 the multinomial likelihood of the user's
     /// liked query items under a softmax over the whole catalog (Mult-DAE's likelihood,
     /// [`loss::catalog_loss`]). `all_items` describes every catalog item; `liked` (`[B, M]`)
-    /// marks each task's liked query items; `z` says which z decodes them.
+    /// marks each task's liked query items; `z` says which z decodes them (`eps`: the noise of a
+    /// posterior sample).
     pub fn catalog_train_step(
         &self,
         batch: &TensorBatch,
-        z: TrainZ,
+        z: CatalogZ,
+        eps: Tensor<2>,
         all_items: &[FieldInput],
         liked: Tensor<2>,
     ) -> TrainStep {
@@ -289,9 +280,9 @@ impl Tanp {
         let prior = self.encoder.distribution(r, batch.support.clone());
         let adapted = self.adapt_with(prior, xy, batch.support.clone());
         let z = match z {
-            TrainZ::PosteriorSample(eps) => posterior.sample(*eps),
-            TrainZ::PosteriorMean => posterior.mu.clone(),
-            TrainZ::PriorMean => adapted.prior.mu.clone(),
+            CatalogZ::Sample => posterior.sample(eps),
+            CatalogZ::PosteriorMean => posterior.mu.clone(),
+            CatalogZ::PriorMean => adapted.prior.mu.clone(),
         };
         let u = self.embed_users(&batch.users);
         let [_, du] = u.dims();
