@@ -6,7 +6,7 @@ PORT ?= 8080
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 TANP_BIN := $(TARGET_DIR)/debug/tanp
 
-.PHONY: test test-native test-browser web demo build lint fmt lastfm-table bench bench-web experiments paper-data
+.PHONY: test test-native test-browser web demo build lint fmt lastfm-table bench bench-web experiments paper-data fuzz
 
 ## Run every test (CI calls this): Rust tests, then the browser tests in headless Chromium.
 test: test-native test-browser
@@ -52,6 +52,10 @@ experiments:
 ## www/paper/data.json from results/ (a test fails when it is stale).
 paper-data:
 	node scripts/paper-data.mjs
+
+## The long fuzz campaign: 1,000,000 executions of the bundle and request parsers each.
+fuzz:
+	scripts/fuzz.sh
 
 ## Speed: one Last.FM epoch + test evaluation, and a full ML-1M run, with /usr/bin/time -v.
 bench: build

@@ -32,6 +32,8 @@ build() {
 # Rust side records and dispatches GPU work: opt-level "z" halves its download).
 build web tanp wasm-release
 build webgpu tanp_webgpu wasm-size
+# Each glue module becomes a factory of fresh instances (web/index.js restarts a trapped one).
+node scripts/glue-factory.mjs pkg/tanp.js pkg/tanp_webgpu.js
 cp web/index.js web/index.d.ts pkg/
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 cat > pkg/package.json <<JSON
@@ -45,8 +47,9 @@ cat > pkg/package.json <<JSON
   "module": "index.js",
   "types": "index.d.ts",
   "exports": { ".": { "types": "./index.d.ts", "default": "./index.js" } },
-  "files": ["index.js", "index.d.ts", "tanp.js", "tanp.d.ts", "tanp_bg.wasm", "tanp_bg.wasm.d.ts",
-            "tanp_webgpu.js", "tanp_webgpu.d.ts", "tanp_webgpu_bg.wasm", "tanp_webgpu_bg.wasm.d.ts"],
+  "files": ["index.js", "index.d.ts", "tanp.js", "tanp.d.ts", "tanp_glue.d.ts", "tanp_bg.wasm",
+            "tanp_bg.wasm.d.ts", "tanp_webgpu.js", "tanp_webgpu.d.ts", "tanp_webgpu_glue.d.ts",
+            "tanp_webgpu_bg.wasm", "tanp_webgpu_bg.wasm.d.ts"],
   "sideEffects": false
 }
 JSON

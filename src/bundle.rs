@@ -7,6 +7,9 @@
 //! - `catalog.json`: the items the page shows (id, title, year, genres) and the categorical
 //!   features the model needs for each of them;
 //! - `weights.safetensors`: the weights, named by their module path.
+//!
+//! The manifest covers itself too: its `checksum` is the SHA-256 of its own bytes with that
+//! field's value written as 64 zeros ([`manifest_checksum`]).
 
 use std::collections::BTreeMap;
 
@@ -61,6 +64,9 @@ pub struct Manifest {
     #[serde(default)]
     pub profile_fields: Vec<ProfileField>,
     pub files: BTreeMap<String, FileEntry>,
+    /// SHA-256 of this file's bytes with this value as 64 zeros (see [`manifest_checksum`]).
+    #[serde(default)]
+    pub checksum: String,
 }
 
 /// The contents of `catalog.json`.
@@ -84,6 +90,31 @@ pub fn sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The placeholder a manifest's checksum stands in for while the checksum is computed.
+const UNSET: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The checksum a manifest's `checksum` field must hold: the SHA-256 of the manifest's bytes
+/// with the value of that field (`claimed`, found exactly once in the bytes) as 64 zeros.
+pub fn manifest_checksum(bytes: &[u8], claimed: &str) -> Result<String> {
+    let quoted = format!("\"{claimed}\"");
+    let is_hex = claimed.len() == 64 && claimed.bytes().all(|b| b.is_ascii_hexdigit());
+    let at: Vec<usize> = bytes
+        .windows(quoted.len())
+        .enumerate()
+        .filter(|(_, w)| *w == quoted.as_bytes())
+        .map(|(i, _)| i)
+        .collect();
+    if !is_hex || at.len() != 1 {
+        return Err(TanpError::Model(format!(
+            "{MANIFEST}: expected a checksum of 64 hex digits found once, found {:?}",
+            crate::error::shorten(claimed, 80)
+        )));
+    }
+    let mut zeroed = bytes.to_vec();
+    zeroed[at[0] + 1..at[0] + 65].copy_from_slice(UNSET.as_bytes());
+    Ok(sha256(&zeroed))
 }
 
 fn entry(bytes: &[u8]) -> FileEntry {
@@ -155,16 +186,26 @@ impl Bundle {
                 starters: Vec::new(),
                 profile_fields: Vec::new(),
                 files,
+                checksum: String::new(),
             },
             catalog,
             weights,
         })
     }
 
+    /// The manifest's bytes, its checksum computed.
+    pub fn manifest_bytes(&self) -> Result<Vec<u8>> {
+        let mut manifest = self.manifest.clone();
+        manifest.checksum = UNSET.into();
+        let unset = to_json(&manifest, true)?;
+        manifest.checksum = manifest_checksum(&unset, UNSET)?;
+        to_json(&manifest, true)
+    }
+
     /// The three files' bytes, as written to disk or served: (name, bytes).
     pub fn files(&self) -> Result<Vec<(&'static str, Vec<u8>)>> {
         Ok(vec![
-            (MANIFEST, to_json(&self.manifest, true)?),
+            (MANIFEST, self.manifest_bytes()?),
             (CATALOG, to_json(&self.catalog, false)?),
             (WEIGHTS, self.weights.clone()),
         ])
@@ -172,8 +213,8 @@ impl Bundle {
 
     /// Parses and checks a bundle from the bytes of its three files: the format and version,
     /// each file's size and checksum against the manifest, and the catalog against the config.
-    pub fn from_bytes(manifest: &[u8], catalog: &[u8], weights: Vec<u8>) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_slice(manifest)
+    pub fn from_bytes(manifest_bytes: &[u8], catalog: &[u8], weights: Vec<u8>) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_slice(manifest_bytes)
             .map_err(|e| TanpError::Model(format!("{MANIFEST} is not JSON: {e}")))?;
         let field = |name: &str| value.get(name).map_or("nothing".into(), |v| v.to_string());
         if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
@@ -190,6 +231,13 @@ impl Bundle {
         }
         let manifest: Manifest = serde_json::from_value(value)
             .map_err(|e| TanpError::Model(format!("{MANIFEST}: {e}")))?;
+        let found = manifest_checksum(manifest_bytes, &manifest.checksum)?;
+        if found != manifest.checksum {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: checksum mismatch: the file says sha256 {}, its bytes give {found} (edited or corrupt)",
+                manifest.checksum
+            )));
+        }
         manifest.config.validate()?;
         for (name, bytes) in [(CATALOG, catalog), (WEIGHTS, &weights[..])] {
             let want = manifest
@@ -213,6 +261,19 @@ impl Bundle {
         }
         let catalog: CatalogFile = serde_json::from_slice(catalog)
             .map_err(|e| TanpError::Model(format!("{CATALOG}: {e}")))?;
+        catalog.features.validate().map_err(|e| match e {
+            TanpError::Model(m) | TanpError::Config(m) => {
+                TanpError::Model(format!("{CATALOG}: {m}"))
+            }
+            other => other,
+        })?;
+        if catalog.features.len() != catalog.items.len() {
+            return Err(TanpError::Model(format!(
+                "{CATALOG}: the features describe {} items, the catalog lists {}",
+                catalog.features.len(),
+                catalog.items.len()
+            )));
+        }
         let k = manifest.config.k;
         if let Some(t) = manifest
             .training_clusters

@@ -31,7 +31,8 @@ fn split(bytes: &[u8]) -> Result<(Map<String, Value>, &[u8])> {
                 bytes.len()
             ))
         })?;
-    let n = u64::from_le_bytes(len) as usize;
+    // A u64 that does not fit wasm32's usize is refused, never truncated.
+    let n = usize::try_from(u64::from_le_bytes(len)).unwrap_or(usize::MAX);
     let header = bytes
         .get(8..8usize.saturating_add(n))
         .ok_or_else(|| bad(format!("header of {n} bytes runs past the end of the file")))?;
@@ -47,7 +48,7 @@ fn tensor<'a>(name: &str, info: &Value, data: &'a [u8]) -> Result<(String, &'a [
         .ok_or_else(|| bad(format!("tensor {name} has no dtype")))?;
     let range = info["data_offsets"]
         .as_array()
-        .and_then(|o| Some((o.first()?.as_u64()? as usize, o.get(1)?.as_u64()? as usize)))
+        .and_then(|o| Some((index(o.first()?)?, index(o.get(1)?)?)))
         .ok_or_else(|| bad(format!("tensor {name} has no data_offsets")))?;
     let slice = data.get(range.0..range.1).ok_or_else(|| {
         bad(format!(
@@ -57,6 +58,12 @@ fn tensor<'a>(name: &str, info: &Value, data: &'a [u8]) -> Result<(String, &'a [
     Ok((dtype.to_string(), slice))
 }
 
+/// A JSON number as a usize: none when it is not a non-negative integer or does not fit (a u64
+/// beyond wasm32's usize).
+fn index(v: &Value) -> Option<usize> {
+    v.as_u64().and_then(|n| usize::try_from(n).ok())
+}
+
 /// The suffix of the tensor holding the per-row scales of an I8 tensor.
 pub const SCALE_SUFFIX: &str = ".q8_scale";
 
@@ -64,7 +71,7 @@ pub const SCALE_SUFFIX: &str = ".q8_scale";
 fn shape(name: &str, info: &Value) -> Result<Vec<usize>> {
     info["shape"]
         .as_array()
-        .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect())
+        .and_then(|a| a.iter().map(index).collect())
         .ok_or_else(|| bad(format!("tensor {name} has no shape")))
 }
 
@@ -240,17 +247,47 @@ pub fn to_q8(bytes: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
-/// F16 and q8 tensors widened to F32 (F16 exactly; I8 times its row's scale). A file holding
-/// F32 tensors only comes back unchanged.
+/// F16 and q8 tensors widened to F32 (F16 exactly; I8 times its row's scale), then checked:
+/// every tensor F32 with as many bytes as its shape needs, inside the file. A file holding F32
+/// tensors only comes back unchanged. What burn then loads can have no other dtype (BF16 trapped
+/// in wasm) and no inconsistent size.
 pub fn widen(bytes: Vec<u8>) -> Result<Vec<u8>> {
     let (header, _) = split(&bytes)?;
-    if !header
+    let bytes = if header
         .values()
         .any(|v| v["dtype"] == "F16" || v["dtype"] == "I8")
     {
-        return Ok(bytes);
+        widen_compact(&bytes)?
+    } else {
+        bytes
+    };
+    check_f32(&bytes)?;
+    Ok(bytes)
+}
+
+/// Checks that every tensor of a safetensors file is F32 and fits its shape and the file.
+fn check_f32(bytes: &[u8]) -> Result<()> {
+    let (header, data) = split(bytes)?;
+    for (name, info) in header.iter().filter(|(k, _)| *k != "__metadata__") {
+        let (dtype, slice) = tensor(name, info, data)?;
+        if dtype != "F32" {
+            return Err(bad(format!(
+                "tensor {name} has dtype {dtype}; expected F32, F16 or I8 (q8)"
+            )));
+        }
+        let entry = Entry {
+            name: name.clone(),
+            dtype,
+            shape: shape(name, info)?,
+            data: slice,
+        };
+        values(&entry, 4).map(drop)?;
     }
-    rewrite(&bytes, |e, all| {
+    Ok(())
+}
+
+fn widen_compact(bytes: &[u8]) -> Result<Vec<u8>> {
+    rewrite(bytes, |e, all| {
         if let Some(table) = e.name.strip_suffix(SCALE_SUFFIX) {
             if find(all, table).is_none_or(|t| t.dtype != "I8") {
                 return Err(bad(format!("{} scales no I8 tensor {table}", e.name)));

@@ -25,13 +25,19 @@ pub enum TanpError {
     #[error("unknown item id {0}: it is not in the model's catalog")]
     UnknownItem(String),
     /// A rating or label outside the range the model was trained on.
-    #[error("rating {value} for item {item} is out of range: expected a number in [{min}, {max}]")]
+    #[error(
+        "rating {} for item {item} is out of range: expected a number in [{min}, {max}]",
+        short_number(*value)
+    )]
     RatingOutOfRange {
         item: String,
         value: f64,
         min: f64,
         max: f64,
     },
+    /// A request that is not well-formed (too long, not the expected JSON, too many ratings).
+    #[error("invalid request: {0}")]
+    Request(String),
     /// A support set that cannot be used (empty, too long, duplicated items).
     #[error("invalid support set: {0}")]
     Support(String),
@@ -57,20 +63,11 @@ impl TanpError {
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> Self {
-        let mut found: String = found.into();
-        if found.len() > 120 {
-            let mut cut = 120;
-            while !found.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            found.truncate(cut);
-            found.push('…');
-        }
         TanpError::Parse {
             file: file.into(),
             line,
             expected: expected.into(),
-            found,
+            found: shorten(&found.into(), 120),
         }
     }
 
@@ -80,5 +77,28 @@ impl TanpError {
             path: path.as_ref().display().to_string(),
             source,
         }
+    }
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary) with `…` when cut: what an error
+/// message echoes of an input, so that a 1 MiB id makes a short message.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}
+
+/// A number as an error message shows it: in full when short, else in scientific notation
+/// (Rust writes 1e308 as 309 digits).
+fn short_number(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 || (1e-6..1e9).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }

@@ -52,7 +52,40 @@ impl Field {
 
     /// Number of entities.
     pub fn len(&self) -> usize {
-        self.offsets.len() - 1
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Checks the structure a file may have broken: offsets that start at 0, never decrease and
+    /// end at the number of values; every value inside the vocabulary.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(TanpError::Model(format!("field {}: {what}", self.name)));
+        if self.offsets.first() != Some(&0) {
+            return bad(format!(
+                "offsets must start at 0, found {:?}",
+                self.offsets.first()
+            ));
+        }
+        if let Some(i) = self.offsets.windows(2).position(|w| w[1] < w[0]) {
+            return bad(format!(
+                "offsets decrease at entity {i} ({} then {})",
+                self.offsets[i],
+                self.offsets[i + 1]
+            ));
+        }
+        let end = *self.offsets.last().expect("checked non-empty") as usize;
+        if end != self.values.len() {
+            return bad(format!(
+                "offsets end at {end}, expected the number of values {}",
+                self.values.len()
+            ));
+        }
+        if let Some(v) = self.values.iter().find(|&&v| v as usize >= self.vocab) {
+            return bad(format!(
+                "value index {v} outside its vocabulary of {}",
+                self.vocab
+            ));
+        }
+        Ok(())
     }
 
     /// Whether no entity was pushed.
@@ -105,8 +138,9 @@ impl FeatureTable {
         self.fields.iter().map(|f| f.vocab).collect()
     }
 
-    /// Checks that all fields have the same number of entities.
+    /// Checks every field's structure and that all fields have the same number of entities.
     pub fn validate(&self) -> Result<()> {
+        self.fields.iter().try_for_each(Field::validate)?;
         let n = self.len();
         match self.fields.iter().find(|f| f.len() != n) {
             Some(f) => Err(TanpError::Config(format!(

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod negatives;
 pub mod recommend;
+pub mod request;
 #[cfg(feature = "native")]
 pub mod serve;
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
@@ -25,6 +26,8 @@ pub use error::{Result, TanpError};
 pub mod baselines;
 #[cfg(feature = "native")]
 pub mod catalog;
+#[cfg(feature = "native")]
+pub mod checkpoint;
 #[cfg(feature = "native")]
 pub mod eval;
 #[cfg(feature = "native")]

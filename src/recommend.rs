@@ -13,13 +13,16 @@ use serde::{Deserialize, Serialize};
 use crate::batch::normal_noise;
 use crate::config::{ModelConfig, Objective};
 use crate::data_types::CatalogItem;
-use crate::error::{Result, TanpError};
+use crate::error::{Result, TanpError, shorten};
 use crate::features::FeatureTable;
 use crate::model::embedding::FieldInput;
 use crate::model::{Adapted, Tanp};
 
 /// The most ratings one support set may hold (the paper's longest histories are 200).
 pub const MAX_SUPPORT: usize = 200;
+
+/// The most bytes of an item id that an error message repeats.
+const MAX_ECHO: usize = 64;
 /// Samples of z used to estimate each shown score's spread.
 pub const Z_SAMPLES: usize = 16;
 /// The seed of those samples, so that the same support set always gives the same spreads.
@@ -205,17 +208,20 @@ impl Recommender {
                 let item = *self
                     .index
                     .get(id.as_str())
-                    .ok_or_else(|| TanpError::UnknownItem(id.clone()))?;
+                    .ok_or_else(|| TanpError::UnknownItem(shorten(id, MAX_ECHO)))?;
                 if !rating.is_finite() || *rating < min || *rating > max {
                     return Err(TanpError::RatingOutOfRange {
-                        item: id.clone(),
+                        item: shorten(id, MAX_ECHO),
                         value: *rating,
                         min,
                         max,
                     });
                 }
                 if !seen.insert(item) {
-                    return Err(TanpError::Support(format!("item {id} is rated twice")));
+                    return Err(TanpError::Support(format!(
+                        "item {} is rated twice",
+                        shorten(id, MAX_ECHO)
+                    )));
                 }
                 Ok((item, *rating as f32))
             })

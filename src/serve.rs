@@ -1,12 +1,43 @@
 //! A small static file server for the demo page (`tanp serve`, `make demo`): loopback only,
 //! GET and HEAD, the MIME types a wasm page needs (`application/wasm` for streaming
-//! compilation), no directory listings, nothing outside the served directory.
+//! compilation), no directory listings, nothing outside the served directory (symbolic links
+//! included). Built to survive a hostile client: a fixed pool of worker threads behind a bounded
+//! queue (a full queue answers 503), read and write timeouts, a cap on the request head, a
+//! back-off when connections cannot be accepted (no busy loop when file descriptors run out),
+//! `nosniff`, and ETag validators (304 Not Modified).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::error::{Result, TanpError};
+
+/// Limits of the server; [`ServeOptions::default`] is what `tanp serve` uses.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Worker threads: at most this many connections are served at once.
+    pub workers: usize,
+    /// Accepted connections waiting for a worker; beyond that, 503.
+    pub queue: usize,
+    /// How long a client may take to send its request head, and to take each write.
+    pub timeout: Duration,
+    /// The most bytes of request head (request line and headers) read from a client.
+    pub max_head: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            workers: 8,
+            queue: 64,
+            timeout: Duration::from_secs(10),
+            max_head: 16 * 1024,
+        }
+    }
+}
 
 fn mime(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
@@ -22,7 +53,8 @@ fn mime(path: &Path) -> &'static str {
     }
 }
 
-/// The file a request path names inside `root`, or `None` for anything that escapes it.
+/// The file a request path names inside `root`, or `None` for anything that escapes it: `..`,
+/// absolute paths, and symbolic links that lead outside `root`.
 pub fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next().unwrap_or("/");
     let mut out = root.to_path_buf();
@@ -36,43 +68,176 @@ pub fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     if out.is_dir() {
         out.push("index.html");
     }
-    out.is_file().then_some(out)
+    let real = out.canonicalize().ok()?;
+    let real_root = root.canonicalize().ok()?;
+    (real.starts_with(&real_root) && real.is_file()).then_some(out)
 }
 
-fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    // Drain the headers.
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
+/// The request line of a head read with at most `max` bytes; the headers as lower-case names.
+struct Head {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+}
+
+enum HeadError {
+    TooLarge,
+    Malformed,
+    Io(std::io::Error),
+}
+
+fn read_head(stream: &TcpStream, max: usize) -> std::result::Result<Head, HeadError> {
+    let mut reader = BufReader::new(stream.take(max as u64));
+    let mut lines = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        let n = reader.read_until(b'\n', &mut line).map_err(HeadError::Io)?;
+        if n == 0 || !line.ends_with(b"\n") {
+            // The client stopped, or the cap cut the head short.
+            return Err(if reader.get_ref().limit() == 0 {
+                HeadError::TooLarge
+            } else {
+                HeadError::Malformed
+            });
+        }
+        let line = String::from_utf8(line).map_err(|_| HeadError::Malformed)?;
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if line.is_empty() {
+            break;
+        }
+        lines.push(line);
     }
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let status = |code: &str, body: &str| {
-        format!(
-            "HTTP/1.1 {code}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
+    let mut request = lines.first().ok_or(HeadError::Malformed)?.split(' ');
+    let (Some(method), Some(target)) = (request.next(), request.next()) else {
+        return Err(HeadError::Malformed);
     };
-    if method != "GET" && method != "HEAD" {
+    let headers = lines[1..]
+        .iter()
+        .filter_map(|h| h.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok(Head {
+        method: method.to_string(),
+        target: target.to_string(),
+        headers,
+    })
+}
+
+/// Headers every response carries.
+const SECURITY: &str = "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n";
+
+fn status(code: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {code}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{SECURITY}Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// A validator that changes whenever the file's size or modification time does.
+fn etag(meta: &std::fs::Metadata) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("\"{:x}-{modified:x}\"", meta.len())
+}
+
+fn respond(mut stream: TcpStream, root: &Path, options: &ServeOptions) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(options.timeout))?;
+    stream.set_write_timeout(Some(options.timeout))?;
+    let head = match read_head(&stream, options.max_head) {
+        Ok(head) => head,
+        Err(HeadError::TooLarge) => {
+            return stream.write_all(
+                status(
+                    "431 Request Header Fields Too Large",
+                    "request head too large\n",
+                )
+                .as_bytes(),
+            );
+        }
+        Err(HeadError::Malformed) => {
+            return stream.write_all(status("400 Bad Request", "malformed request\n").as_bytes());
+        }
+        Err(HeadError::Io(e)) => return Err(e),
+    };
+    if head.method != "GET" && head.method != "HEAD" {
         return stream.write_all(status("405 Method Not Allowed", "GET or HEAD only\n").as_bytes());
     }
-    let Some(file) = resolve(root, target) else {
+    let Some(file) = resolve(root, &head.target) else {
         return stream.write_all(status("404 Not Found", "not found\n").as_bytes());
     };
+    let meta = std::fs::metadata(&file)?;
+    let tag = etag(&meta);
+    let fresh = head
+        .headers
+        .iter()
+        .any(|(k, v)| k == "if-none-match" && v.split(',').any(|t| t.trim() == tag));
+    let common =
+        format!("ETag: {tag}\r\nCache-Control: no-cache\r\n{SECURITY}Connection: close\r\n");
+    if fresh {
+        return stream.write_all(format!("HTTP/1.1 304 Not Modified\r\n{common}\r\n").as_bytes());
+    }
     let body = std::fs::read(&file)?;
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\n{common}\r\n",
         mime(&file),
         body.len()
     );
-    stream.write_all(head.as_bytes())?;
-    if method == "GET" {
+    stream.write_all(response.as_bytes())?;
+    if head.method == "GET" {
         stream.write_all(&body)?;
     }
     stream.flush()
+}
+
+/// Starts the worker pool: each worker serves connections from the shared queue.
+fn workers(count: usize, root: &Path, options: &ServeOptions) -> Result<SyncSender<TcpStream>> {
+    let (send, receive) = sync_channel::<TcpStream>(options.queue);
+    let receive: Arc<Mutex<Receiver<TcpStream>>> = Arc::new(Mutex::new(receive));
+    for i in 0..count.max(1) {
+        let (receive, root, options) = (receive.clone(), root.to_path_buf(), options.clone());
+        std::thread::Builder::new()
+            .name(format!("serve-{i}"))
+            .spawn(move || {
+                loop {
+                    let next = receive.lock().map(|r| r.recv());
+                    let Ok(Ok(stream)) = next else { return };
+                    if let Err(e) = respond(stream, &root, &options) {
+                        eprintln!("serve: {e}");
+                    }
+                }
+            })
+            .map_err(|e| TanpError::io("a server thread", e))?;
+    }
+    Ok(send)
+}
+
+/// Serves `dir` on `listener` until the process is stopped.
+pub fn serve_on(listener: TcpListener, dir: &Path, options: &ServeOptions) -> Result<()> {
+    let queue = workers(options.workers, dir, options)?;
+    for stream in listener.incoming() {
+        match stream {
+            Ok(stream) => match queue.try_send(stream) {
+                Ok(()) => {}
+                Err(TrySendError::Full(mut stream)) => {
+                    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+                    let _ =
+                        stream.write_all(status("503 Service Unavailable", "busy\n").as_bytes());
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    return Err(TanpError::Config("the server's workers stopped".into()));
+                }
+            },
+            Err(e) => {
+                // Out of file descriptors, for one: wait instead of spinning.
+                eprintln!("serve: cannot accept a connection: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Serves `dir` on `127.0.0.1:port` (0: any free port, printed) until the process is stopped.
@@ -87,39 +252,6 @@ pub fn serve(dir: &Path, port: u16) -> Result<()> {
         .map_err(|e| TanpError::io(format!("127.0.0.1:{port}"), e))?;
     let port = listener.local_addr().map_or(port, |a| a.port());
     println!("serving {} on http://127.0.0.1:{port}/", dir.display());
-    use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    for stream in listener.incoming().flatten() {
-        let root = dir.to_path_buf();
-        std::thread::spawn(move || {
-            if let Err(e) = respond(stream, &root) {
-                eprintln!("serve: {e}");
-            }
-        });
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests_stay_inside_the_served_directory() {
-        let root = std::env::temp_dir().join(format!("tanp-serve-{}", std::process::id()));
-        std::fs::create_dir_all(root.join("pkg")).unwrap();
-        std::fs::write(root.join("index.html"), "<!doctype html>").unwrap();
-        std::fs::write(root.join("pkg/a.wasm"), [0u8, 97, 115, 109]).unwrap();
-        assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
-        assert_eq!(
-            resolve(&root, "/?backend=cpu"),
-            Some(root.join("index.html"))
-        );
-        assert_eq!(resolve(&root, "/pkg/a.wasm"), Some(root.join("pkg/a.wasm")));
-        assert_eq!(mime(&root.join("pkg/a.wasm")), "application/wasm");
-        assert_eq!(resolve(&root, "/../etc/passwd"), None);
-        assert_eq!(resolve(&root, "/pkg/../../x"), None);
-        assert_eq!(resolve(&root, "/missing.js"), None);
-        std::fs::remove_dir_all(&root).unwrap();
-    }
+    serve_on(listener, dir, &ServeOptions::default())
 }

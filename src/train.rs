@@ -2,12 +2,11 @@
 //! model selection on the validation tasks, checkpoints that let an interrupted run resume,
 //! and a seed that makes a run repeatable.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
@@ -16,6 +15,10 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{HostBatch, Interaction, Resplit, Task, normal_noise};
+use crate::checkpoint::{EpochCheckpoint, load_checkpoint, write_epoch};
+pub use crate::checkpoint::{
+    RunDir, TrainState, Weights, load_model, load_run_weights, read_state, save_model,
+};
 use crate::config::{CatalogZ, Feedback, Fidelity, ModelConfig, Objective};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
@@ -123,115 +126,6 @@ pub struct EpochLog {
     pub seconds: f64,
 }
 
-/// What a checkpoint directory holds besides the weights.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TrainState {
-    pub model: ModelConfig,
-    pub train: TrainConfig,
-    pub dataset: String,
-    /// Epochs completed.
-    pub epoch: usize,
-    pub best_epoch: Option<usize>,
-    pub best_score: f64,
-    pub log: Vec<EpochLog>,
-}
-
-/// Files of a run directory.
-pub struct RunDir(pub PathBuf);
-
-impl RunDir {
-    pub fn state(&self) -> PathBuf {
-        self.0.join("state.json")
-    }
-    /// The last epoch's weights in burn's own format, which keeps parameter ids so that the
-    /// optimizer state (keyed by them) applies again on resume.
-    pub fn last(&self) -> PathBuf {
-        self.0.join("last.bpk")
-    }
-    pub fn best(&self) -> PathBuf {
-        self.0.join("best.safetensors")
-    }
-    pub fn optimizer(&self) -> PathBuf {
-        self.0.join("optimizer.bin")
-    }
-}
-
-/// Saves a model's weights as safetensors.
-pub fn save_model(model: &Tanp, path: &Path) -> Result<()> {
-    let mut store = SafetensorsStore::from_file(path.to_path_buf()).overwrite(true);
-    model
-        .save_into(&mut store)
-        .map_err(|e| TanpError::Model(format!("cannot write {}: {e}", path.display())))
-}
-
-/// Loads weights saved by [`save_model`] into a model built from `config`.
-pub fn load_model(config: &ModelConfig, path: &Path, device: &Device) -> Result<Tanp> {
-    let bytes = std::fs::read(path).map_err(|e| TanpError::io(path, e))?;
-    crate::bundle::model_from_bytes(config, bytes, &path.display().to_string(), device)
-}
-
-/// Which weights of a run directory to load.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Weights {
-    /// The best validation epoch's (`best.safetensors`).
-    Best,
-    /// The last finished epoch's (the resume checkpoint `last.bpk`).
-    Last,
-}
-
-/// Loads the `which` weights of the run directory `dir` for a model of shape `config`.
-pub fn load_run_weights(
-    config: &ModelConfig,
-    dir: &Path,
-    which: Weights,
-    device: &Device,
-) -> Result<Tanp> {
-    let run = RunDir(dir.to_path_buf());
-    match which {
-        Weights::Best => load_model(config, &run.best(), device),
-        Weights::Last => load_checkpoint(config, &run.last(), device),
-    }
-}
-
-fn save_checkpoint(model: &Tanp, path: &Path) -> Result<()> {
-    let mut store = BurnpackStore::from_file(path)
-        .overwrite(true)
-        .auto_extension(false);
-    model
-        .save_into(&mut store)
-        .map_err(|e| TanpError::Model(format!("cannot write {}: {e}", path.display())))
-}
-
-fn load_checkpoint(config: &ModelConfig, path: &Path, device: &Device) -> Result<Tanp> {
-    if !path.exists() {
-        return Err(TanpError::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no checkpoint"),
-        ));
-    }
-    let mut model = Tanp::new(config, device);
-    let mut store = BurnpackStore::from_file(path).auto_extension(false);
-    model
-        .load_from(&mut store)
-        .map_err(|e| TanpError::Model(format!("cannot load {}: {e}", path.display())))?;
-    Ok(model)
-}
-
-/// Reads a run directory's state.
-pub fn read_state(dir: &Path) -> Result<TrainState> {
-    let path = RunDir(dir.to_path_buf()).state();
-    let text = std::fs::read_to_string(&path).map_err(|e| TanpError::io(&path, e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| TanpError::Model(format!("{}: not a training state: {e}", path.display())))
-}
-
-fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let text = serde_json::to_string_pretty(value).expect("serialisable");
-    std::fs::write(&tmp, text).map_err(|e| TanpError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| TanpError::io(path, e))
-}
-
 /// Trains on `episodes.train`, selects on `episodes.valid`, writes checkpoints to `out` (and
 /// resumes from them when `out` already holds a run with the same configuration).
 /// Returns the best model (by validation score) and the final state.
@@ -274,6 +168,7 @@ pub fn train(
     }
     std::fs::create_dir_all(out).map_err(|e| TanpError::io(out, e))?;
     let dir = RunDir(out.to_path_buf());
+    dir.clean()?;
     let device = Device::flex().autodiff();
     device.seed(config.seed);
 
@@ -286,8 +181,14 @@ pub fn train(
         best_score: f64::NEG_INFINITY,
         log: Vec::new(),
     };
-    let (mut model, mut optim, mut state) = match read_state(out) {
-        Ok(s) if s.model == *model_config && s.train == *config && s.dataset == data.name => {
+    // A state that exists but cannot be read stops the run: starting afresh would overwrite it.
+    let resume = if dir.has_state() {
+        Some(read_state(out)?)
+    } else {
+        None
+    };
+    let (mut model, mut optim, mut state) = match resume {
+        Some(s) if s.model == *model_config && s.train == *config && s.dataset == data.name => {
             let model = load_checkpoint(model_config, &dir.last(), &device)?;
             let optim = AdamConfig::new()
                 .with_epsilon(1e-8)
@@ -299,13 +200,13 @@ pub fn train(
             }
             (model, optim, s)
         }
-        Ok(_) => {
+        Some(_) => {
             return Err(TanpError::Config(format!(
                 "{} holds a run with another configuration; choose another --out",
                 out.display()
             )));
         }
-        Err(_) => (
+        None => (
             Tanp::new(model_config, &device),
             AdamConfig::new().with_epsilon(1e-8).init(),
             fresh,
@@ -440,17 +341,25 @@ pub fn train(
             valid_score,
             seconds: started.elapsed().as_secs_f64(),
         });
-        if valid_score > state.best_score {
+        let improved = valid_score > state.best_score;
+        if improved {
             state.best_score = valid_score;
             state.best_epoch = Some(epoch + 1);
-            save_model(&valid_model, &dir.best())?;
         }
         state.epoch = epoch + 1;
-        save_checkpoint(&model, &dir.last())?;
-        optim
-            .save(dir.optimizer())
-            .map_err(|e| TanpError::Model(format!("cannot save optimizer state: {e}")))?;
-        write_json(&dir.state(), &state)?;
+        write_epoch(
+            &dir,
+            EpochCheckpoint {
+                state: &state,
+                model: &model,
+                new_best: improved.then_some(&valid_model),
+                save_optimizer: &|path| {
+                    optim
+                        .save(path)
+                        .map_err(|e| TanpError::Model(format!("cannot save optimizer state: {e}")))
+                },
+            },
+        )?;
         bar.set_message(format!(
             "{}/{} loss {:.4} valid {:.4} (best {:.4} @ {})",
             epoch + 1,

@@ -7,12 +7,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::tensor::Device;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::bundle::Bundle;
 use crate::error::TanpError;
 use crate::recommend;
+use crate::request::Request;
 
 #[cfg(feature = "webgpu")]
 thread_local! {
@@ -34,6 +35,48 @@ unsafe extern "C" {
 fn start() {
     // SAFETY: called once, by wasm-bindgen's start hook, before any other export.
     unsafe { __wasm_call_ctors() }
+    std::panic::set_hook(Box::new(|info| {
+        let message = crate::error::shorten(&info.to_string(), 1000);
+        PANIC_HANDLER.with(|h| {
+            if let Some(handler) = h.borrow().as_ref() {
+                let _ = handler.call1(&JsValue::NULL, &JsValue::from_str(&message));
+            }
+        });
+    }));
+}
+
+thread_local! {
+    /// The JS function told of a panic, just before the module traps (`setPanicHandler`).
+    static PANIC_HANDLER: std::cell::RefCell<Option<js_sys::Function>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Registers the function called with a panic's message just before the module traps. A trap
+/// leaves the instance unusable and, inside an async call, settles no Promise: the JS wrapper
+/// uses this to reject the calls in flight and start a fresh instance.
+#[wasm_bindgen(js_name = setPanicHandler)]
+pub fn set_panic_handler(handler: js_sys::Function) {
+    PANIC_HANDLER.with(|h| *h.borrow_mut() = Some(handler));
+}
+
+/// For the tests of the JS wrapper's recovery only: a call that, once in flight, panics
+/// (`"panic"`: the module traps and the Promise never settles) or never settles (`"hang"`).
+#[wasm_bindgen(js_name = __testFault)]
+pub fn test_fault(kind: String) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        match kind.as_str() {
+            "panic" => panic!("a test fault"),
+            "hang" => {
+                let never = js_sys::Promise::new(&mut |_, _| {});
+                wasm_bindgen_futures::JsFuture::from(never).await
+            }
+            other => Err(JsError::new(&format!(
+                "unknown fault {:?}: expected \"panic\" or \"hang\"",
+                crate::error::shorten(other, 40)
+            ))
+            .into()),
+        }
+    })
 }
 
 fn js_error(e: TanpError) -> JsError {
@@ -46,55 +89,6 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     let text = serde_json::to_string(value)
         .map_err(|e| JsError::new(&format!("cannot convert a result to JS: {e}")))?;
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("cannot convert a result to JS"))
-}
-
-/// An item id as JS gives it: a string or a number.
-#[derive(Clone, Deserialize)]
-#[serde(untagged)]
-enum ItemId {
-    Text(String),
-    Number(f64),
-}
-
-impl ItemId {
-    fn into_string(self) -> String {
-        match self {
-            ItemId::Text(s) => s,
-            ItemId::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", n as i64),
-            ItemId::Number(n) => n.to_string(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RatingIn {
-    item: ItemId,
-    rating: f64,
-}
-
-fn default_top() -> usize {
-    10
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RequestIn {
-    ratings: Vec<RatingIn>,
-    #[serde(default = "default_top")]
-    top: usize,
-    #[serde(default = "yes")]
-    exclude_rated: bool,
-    /// One value index per user field (0 = not given); absent = nothing given.
-    #[serde(default)]
-    profile: Option<Vec<u32>>,
-    /// Only items rated by at least this many training users.
-    #[serde(default)]
-    min_ratings: u32,
 }
 
 /// Initialises the WebGPU device once (an error when no adapter or device can be had).
@@ -206,62 +200,37 @@ impl Recommender {
         }))
     }
 
-    /// `{ ratings: [{ item, rating }], top = 10, exclude_rated = true, profile?, min_ratings = 0 }` →
-    /// Promise of `{ items: [{ id, title, score, std }], clusters }`.
-    pub fn recommend(&self, request: JsValue) -> js_sys::Promise {
+    /// The JSON text of `{ ratings: [{ item, rating }], top = 10, exclude_rated = true,
+    /// profile?, min_ratings = 0 }` (at most [`crate::request::MAX_REQUEST_BYTES`]) → Promise of
+    /// `{ items: [{ id, title, score, std }], clusters }`.
+    pub fn recommend(&self, request: String) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let request = RequestIn::parse(request)?;
-            let items = inner.catalog.len();
-            if request.top == 0 || request.top > items {
-                return Err(JsError::new(&format!(
-                    "invalid request: top must be between 1 and {items}, found {}",
-                    request.top
-                ))
-                .into());
-            }
-            let support = request.support();
-            let options = recommend::RankOptions {
-                top: request.top,
-                exclude_rated: request.exclude_rated,
-                min_ratings: request.min_ratings,
-            };
+            let request = Request::parse(&request, inner.catalog.len()).map_err(js_error)?;
             let rec = inner
-                .recommend(&support, request.profile.as_deref(), &options)
+                .recommend(
+                    &request.support,
+                    request.profile.as_deref(),
+                    &request.options,
+                )
                 .await
                 .map_err(js_error)?;
             Ok(to_js(&rec)?)
         })
     }
 
-    /// `{ ratings, profile? }` → Promise of every intermediate of the paper's Figure 2:
-    /// `{ support, encodings, mu, sigma, task, clusters, task_embedding, film: [{ gamma, beta }] }`.
-    pub fn explain(&self, request: JsValue) -> js_sys::Promise {
+    /// The JSON text of `{ ratings, profile? }` → Promise of every intermediate of the paper's
+    /// Figure 2: `{ support, encodings, mu, sigma, task, clusters, task_embedding,
+    /// film: [{ gamma, beta }] }`.
+    pub fn explain(&self, request: String) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let request = RequestIn::parse(request)?;
+            let request = Request::parse(&request, inner.catalog.len()).map_err(js_error)?;
             let explanation = inner
-                .explain(&request.support(), request.profile.as_deref())
+                .explain(&request.support, request.profile.as_deref())
                 .await
                 .map_err(js_error)?;
             Ok(to_js(&explanation)?)
         })
-    }
-}
-
-impl RequestIn {
-    fn parse(request: JsValue) -> Result<Self, JsError> {
-        serde_wasm_bindgen::from_value(request).map_err(|e| {
-            JsError::new(&format!(
-                "invalid request: {e}; expected {{ ratings: [{{ item, rating }}], top, exclude_rated }}"
-            ))
-        })
-    }
-
-    fn support(&self) -> Vec<(String, f64)> {
-        self.ratings
-            .iter()
-            .map(|r| (r.item.clone().into_string(), r.rating))
-            .collect()
     }
 }

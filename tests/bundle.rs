@@ -159,7 +159,13 @@ fn bundle_round_trip_gives_the_same_recommendations() {
     .unwrap();
     let (m, c, w) = parts(&b);
     let back = Bundle::from_bytes(&m, &c, w).unwrap();
-    assert_eq!(back.manifest, b.manifest);
+    // The manifest read back carries the checksum it was sealed with; the rest is as written.
+    assert_eq!(back.manifest.checksum.len(), 64);
+    let unsealed = tanp::bundle::Manifest {
+        checksum: String::new(),
+        ..back.manifest.clone()
+    };
+    assert_eq!(unsealed, b.manifest);
     assert_eq!(back.catalog, b.catalog);
     let after = block_on(
         back.recommender(&device)
@@ -173,7 +179,7 @@ fn bundle_round_trip_gives_the_same_recommendations() {
     let dir = std::env::temp_dir().join(format!("tanp-bundle-{}", std::process::id()));
     b.write(&dir).unwrap();
     let read = Bundle::read(&dir).unwrap();
-    assert_eq!(read.manifest, b.manifest);
+    assert_eq!(read.manifest, back.manifest);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -206,9 +212,11 @@ fn corrupt_or_mismatched_bundles_are_rejected_with_a_reason() {
 
     // Profile field labels must name every value of the user field's vocabulary but "unknown".
     let with_profile = |labels: serde_json::Value| {
-        let mut v: serde_json::Value = serde_json::from_slice(&m).unwrap();
-        v["profile_fields"] = serde_json::json!([{ "name": "unknown", "labels": labels }]);
-        serde_json::to_vec(&v).unwrap()
+        let mut edited = b.clone();
+        edited.manifest.profile_fields =
+            serde_json::from_value(serde_json::json!([{ "name": "unknown", "labels": labels }]))
+                .unwrap();
+        edited.manifest_bytes().unwrap()
     };
     let fine =
         Bundle::from_bytes(&with_profile(serde_json::json!(["yes"])), &c, w.clone()).unwrap();
@@ -531,4 +539,107 @@ fn q8_weights_load_and_score_close_to_the_full_ones() {
     let info = orphan.remove(&table).unwrap();
     orphan.insert(format!("{table}.renamed"), info);
     assert_rejected(with_header(&orphan, &data_bytes), "scales of no table");
+}
+
+/// The manifest covers itself: any edit is caught, and a manifest without a checksum is refused.
+#[test]
+fn an_edited_manifest_is_rejected() {
+    let _guard = seeded();
+    let b = bundle(DecoderKind::Film);
+    let (m, c, w) = parts(&b);
+    assert!(Bundle::from_bytes(&m, &c, w.clone()).is_ok());
+    let text = String::from_utf8(m.clone()).unwrap();
+    let edited = text.replace("\"synthetic\"", "\"synthetIc\"");
+    assert_ne!(edited, text);
+    let err = rejected(edited.as_bytes(), &c, w.clone());
+    assert!(err.contains("checksum mismatch"), "{err}");
+    let mut v: serde_json::Value = serde_json::from_slice(&m).unwrap();
+    v.as_object_mut().unwrap().remove("checksum");
+    let err = rejected(&serde_json::to_vec(&v).unwrap(), &c, w);
+    assert!(err.contains("expected a checksum"), "{err}");
+}
+
+/// A catalog whose features break their structure (offsets out of range, decreasing or empty;
+/// a value beyond its vocabulary) is a typed error at load, with every checksum valid.
+#[test]
+fn structurally_broken_catalogs_are_rejected() {
+    let _guard = seeded();
+    let b = bundle(DecoderKind::Film);
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = serde_json::to_value(&b.catalog).unwrap();
+        f(&mut v["features"]["fields"][0]);
+        let catalog: CatalogFile = serde_json::from_value(v).unwrap();
+        let sealed = Bundle::new(
+            b.manifest.config.clone(),
+            "synthetic",
+            serde_json::Value::Null,
+            vec![],
+            catalog,
+            b.weights.clone(),
+        )
+        .unwrap();
+        let (m, c, w) = parts(&sealed);
+        rejected(&m, &c, w)
+    };
+    let err = edit(&|f| {
+        let n = f["offsets"].as_array().unwrap().len();
+        f["offsets"][n - 1] = serde_json::json!(1_000_000);
+    });
+    assert!(err.contains("offsets end at 1000000"), "{err}");
+    let err = edit(&|f| f["offsets"][2] = serde_json::json!(0));
+    assert!(err.contains("offsets decrease"), "{err}");
+    let err = edit(&|f| f["offsets"] = serde_json::json!([]));
+    assert!(err.contains("offsets must start at 0"), "{err}");
+    let err = edit(&|f| f["values"][0] = serde_json::json!(4_000_000_000u32));
+    assert!(err.contains("outside its vocabulary"), "{err}");
+}
+
+/// Weights in a dtype the model cannot use (BF16), or with sizes or offsets that do not fit
+/// (including a u64 beyond any usize), are typed errors before burn sees them.
+#[test]
+fn weights_with_foreign_dtypes_or_sizes_are_rejected() {
+    let (_guard, _data, _cfg, full) = fresh_model_weights();
+    let (header, data) = header_of(&full);
+    let name = header
+        .keys()
+        .find(|k| *k != "__metadata__")
+        .unwrap()
+        .clone();
+    let tweak = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut h = header.clone();
+        f(h.get_mut(&name).unwrap());
+        tanp::compact_weights::widen(with_header(&h, &data))
+            .unwrap_err()
+            .to_string()
+    };
+    let err = tweak(&|t| t["dtype"] = "BF16".into());
+    assert!(err.contains("dtype BF16"), "{err}");
+    let err = tweak(&|t| t["shape"][0] = serde_json::json!(1u64 << 40));
+    assert!(err.contains("does not match"), "{err}");
+    let err = tweak(&|t| t["data_offsets"][1] = serde_json::json!(u64::MAX));
+    assert!(err.contains("outside the file"), "{err}");
+    let mut huge = full.clone();
+    huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    let err = tanp::compact_weights::widen(huge).unwrap_err().to_string();
+    assert!(err.contains("runs past the end"), "{err}");
+}
+
+/// Error messages repeat at most a bounded part of what they were given.
+#[test]
+fn errors_echo_a_bounded_part_of_the_input() {
+    let _guard = seeded();
+    let r = bundle(DecoderKind::Film)
+        .recommender(&Device::flex())
+        .unwrap();
+    let long_id = "x".repeat(1 << 20);
+    let err = r
+        .validate_support(&[(long_id, 5.0)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 200, "{} bytes", err.len());
+    let err = r
+        .validate_support(&[("m0".into(), 1e308)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("1e308") && err.len() < 200, "{err}");
 }

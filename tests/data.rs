@@ -199,6 +199,32 @@ fn lastfm_reads_ratings_and_episodes() {
         err.contains("ratings_final.txt:1") && err.contains("label 0 or 1"),
         "{err}"
     );
+    // An id far beyond the file's length would allocate billions of histories: refused.
+    write(&t.join("ratings_final.txt"), "0\t2\t1\n4294967295\t1\t0\n");
+    let err = lastfm::load(&d).unwrap_err().to_string();
+    assert!(
+        err.contains("ratings_final.txt:2") && err.contains("dense user and item ids"),
+        "{err}"
+    );
+    // Bytes that are not UTF-8: the file and the line.
+    std::fs::write(t.join("ratings_final.txt"), b"0\t2\t1\n1\t\xff\xfe\t0\n").unwrap();
+    let err = lastfm::load(&d).unwrap_err().to_string();
+    assert!(
+        err.contains("ratings_final.txt:2") && err.contains("UTF-8") && err.contains("0xff"),
+        "{err}"
+    );
+}
+
+/// `tanp bench --runs 0` is refused by the argument parser, not a panic.
+#[test]
+fn bench_refuses_zero_runs() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tanp"))
+        .args(["bench", "--runs", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--runs") && err.contains("0"), "{err}");
 }
 
 #[test]

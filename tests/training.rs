@@ -74,7 +74,7 @@ fn an_interrupted_run_resumes_to_the_same_weights() {
         ..state
     };
     std::fs::write(
-        part.join("state.json"),
+        tanp::train::RunDir(part.clone()).state(),
         serde_json::to_string(&resumed).unwrap(),
     )
     .unwrap();
@@ -185,4 +185,33 @@ fn recommend_rejects_bad_input_with_readable_errors() {
     assert!(rec.items.iter().all(|i| i.std.is_finite() && i.std >= 0.0));
     assert_eq!(rec.clusters.len(), cfg.k);
     assert!((rec.clusters.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+}
+
+/// A state that cannot be read stops the run instead of starting afresh over its checkpoints;
+/// a best score of -inf (no epoch scored yet) survives the JSON round trip.
+#[test]
+fn an_unreadable_state_is_an_error_and_never_overwritten() {
+    let _guard = seeded();
+    let (data, episodes) = synthetic();
+    let cfg = config(&data, DecoderKind::Film);
+    let dir = out_dir("unreadable");
+    train(&data, &episodes, &cfg, &train_config(1), &dir, true).unwrap();
+    let run = tanp::train::RunDir(dir.clone());
+    let mut state = tanp::train::read_state(&dir).unwrap();
+    state.best_score = f64::NEG_INFINITY;
+    let text = serde_json::to_string(&state).unwrap();
+    assert!(text.contains("\"best_score\":null"), "{text}");
+    let back: tanp::train::TrainState = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.best_score, f64::NEG_INFINITY);
+
+    std::fs::write(run.state(), "{ not json").unwrap();
+    let weights = std::fs::read(run.last()).unwrap();
+    let err = train(&data, &episodes, &cfg, &train_config(2), &dir, true)
+        .expect_err("an unreadable state is an error");
+    assert!(err.to_string().contains("not a training state"), "{err}");
+    assert_eq!(
+        std::fs::read(run.last()).unwrap(),
+        weights,
+        "left as it was"
+    );
 }

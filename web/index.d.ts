@@ -8,7 +8,20 @@ export interface LoadOptions {
   wasmUrl?: string | URL;
   /** Where tanp_webgpu_bg.wasm (the WebGPU build) lives, when not next to this module. */
   webgpuWasmUrl?: string | URL;
+  /**
+   * How long one call into wasm may take (default 60000 ms). A call that takes longer, or a
+   * module that panics, rejects the calls in flight and the module is restarted by itself; the
+   * model moves to the new instance on its next call.
+   */
+  timeoutMs?: number;
 }
+
+/** The most ratings one request may hold. */
+export declare const MAX_RATINGS: 200;
+/** The longest request accepted, in characters of its JSON text. */
+export declare const MAX_REQUEST_BYTES: number;
+/** The default of `LoadOptions.timeoutMs`. */
+export declare const DEFAULT_TIMEOUT_MS: number;
 
 export interface CatalogItem {
   id: string;
@@ -73,8 +86,14 @@ export interface TaskAssignment {
 /** Bytes of the loaded wasm modules' linear memory (0 before one is loaded). */
 export declare function wasmMemoryBytes(): number;
 
-/** Instantiates the wasm build for one backend once (Recommender.load calls it). */
+/** The live instance of the wasm build for one backend (Recommender.load calls it). */
 export declare function initWasm(backend?: Backend, wasmUrl?: string | URL): Promise<unknown>;
+
+/**
+ * Tests only: a call on a backend's instance that, once in flight, panics or never settles.
+ * Resolves to the message the call was rejected with (null if it was not).
+ */
+export declare function __testFault(backend: Backend, kind: "panic" | "hang", timeoutMs?: number): Promise<string | null>;
 
 /** The paper's Figure 2 for one task; arrays are empty where the variant has no such part. */
 export interface Explanation {
@@ -109,7 +128,10 @@ export declare class Recommender {
   catalog(): CatalogItem[];
   trainingClusters(): TaskAssignment[];
   info(): Record<string, unknown>;
-  /** Rejects with a readable Error on bad input (unknown item, rating out of range, ...). */
+  /**
+   * Rejects with a readable, bounded Error on bad input (unknown item, rating out of range, more
+   * than MAX_RATINGS ratings, a request that cannot be JSON, ...); the model keeps answering.
+   */
   recommend(request: RecommendRequest): Promise<Recommendation>;
   /** Every intermediate of the paper's Figure 2 for these ratings. */
   explain(request: { ratings: Rating[]; profile?: number[] }): Promise<Explanation>;

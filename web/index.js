@@ -1,40 +1,168 @@
 // tanp: the TaNP recommender in the browser. A thin layer over two builds of one wasm-bindgen
 // module: tanp.js / tanp_bg.wasm (CPU with wasm SIMD, small) and tanp_webgpu.js /
-// tanp_webgpu_bg.wasm (burn's WebGPU runtime and no CPU backend, larger). Only the one the chosen backend
-// needs is downloaded. This file fetches a model bundle, chooses the backend and times calls.
-
-/** The two builds: which glue module and wasm file each backend needs. */
-const MODULES = {
-  cpu: { glue: "./tanp.js", option: "wasmUrl" },
-  webgpu: { glue: "./tanp_webgpu.js", option: "webgpuWasmUrl" },
-};
-const loaded = {};
-const instances = {};
+// tanp_webgpu_bg.wasm (burn's WebGPU runtime and no CPU backend, larger). Only the one the chosen
+// backend needs is downloaded. This file fetches a model bundle, chooses the backend, times
+// calls, and keeps the module answering: requests are checked and bounded before they reach
+// wasm, and a module that traps (a panic, or a call that never settles) rejects the calls in
+// flight and is replaced by a fresh instance, to which every loaded model moves by itself.
 
 /**
- * Instantiates the wasm build for `backend` ("cpu" or "webgpu") once; `wasmUrl` says where its
- * .wasm file lives when it is not next to this file. Resolves to the glue module's exports.
+ * The two builds. Each glue module exports `createInstance()` (see scripts/glue-factory.mjs):
+ * a fresh copy of wasm-bindgen's glue with its own state, so that a broken instance can be
+ * thrown away. The imports are literal, for bundlers.
  */
-export function initWasm(backend = "cpu", wasmUrl) {
-  const spec = MODULES[backend];
-  if (!spec) return Promise.reject(new Error(`unknown backend ${JSON.stringify(backend)}: expected "webgpu" or "cpu"`));
-  if (!loaded[backend]) {
-    loaded[backend] = import(spec.glue)
-      .then(async (glue) => {
-        instances[backend] = await glue.default(wasmUrl ? { module_or_path: wasmUrl } : undefined);
-        return glue;
-      })
-      .catch((e) => {
-        loaded[backend] = null;
-        throw new Error(`cannot load the tanp wasm module for ${backend}: ${e?.message ?? e}`);
-      });
-  }
-  return loaded[backend];
+const MODULES = {
+  cpu: () => import("./tanp.js"),
+  webgpu: () => import("./tanp_webgpu.js"),
+};
+
+/** The most ratings one request may hold (the model's own cap). */
+export const MAX_RATINGS = 200;
+/** The longest request text sent to wasm (the model's own cap, src/request.rs). */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+/** How long one call into wasm may take before its instance counts as hung. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** A message cut to `max` characters, for errors that repeat what they were given. */
+function shorten(text, max = 300) {
+  const s = String(text);
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
 }
 
-/** Bytes of the loaded wasm modules' linear memory (0 before one is loaded): for leak checks. */
+/** Why a thrown value failed, in words. */
+function reason(e) {
+  try {
+    return shorten(e?.message ?? e);
+  } catch {
+    return "an unreadable error";
+  }
+}
+
+/**
+ * One wasm build's current instance. A trap (reported by the module's panic hook, or a call
+ * that outlives its timeout) retires the instance: the calls in flight are rejected, and the
+ * next call instantiates a fresh one.
+ */
+class Engine {
+  /** Bumped each time an instance is retired; models compare it with their own. */
+  generation = 0;
+  #backend;
+  #wasmUrl;
+  #instance = null;
+  #inFlight = new Set();
+  /** The live instance's wasm exports, once instantiated. */
+  live = null;
+
+  constructor(backend, wasmUrl) {
+    this.#backend = backend;
+    this.#wasmUrl = wasmUrl;
+  }
+
+  /** The glue of a live instance (instantiated on first use and after a trap). */
+  instance() {
+    if (!this.#instance) {
+      const generation = this.generation;
+      this.#instance = MODULES[this.#backend]()
+        .then(async ({ createInstance }) => {
+          const glue = createInstance();
+          const exports = await glue.default(this.#wasmUrl ? { module_or_path: this.#wasmUrl } : undefined);
+          glue.setPanicHandler((message) => this.retire(generation, `the wasm module panicked: ${shorten(message, 500)}`));
+          if (generation === this.generation) this.live = exports;
+          return glue;
+        })
+        .catch((e) => {
+          if (generation === this.generation) this.#instance = null;
+          throw new Error(`cannot load the tanp wasm module for ${this.#backend}: ${reason(e)}`);
+        });
+    }
+    return this.#instance;
+  }
+
+  /**
+   * Runs `work(glue)` on the instance of `generation` (the current one when omitted); rejects
+   * when it throws, when the instance traps meanwhile, or after `timeoutMs`. A call meant for an
+   * instance retired meanwhile is refused with a `Stale` error, which callers retry.
+   */
+  async call(work, timeoutMs = DEFAULT_TIMEOUT_MS, generation = this.generation) {
+    const glue = await this.instance();
+    if (generation !== this.generation) throw new Stale();
+    return new Promise((resolve, reject) => {
+      const entry = { reject };
+      const done = () => {
+        clearTimeout(entry.timer);
+        this.#inFlight.delete(entry);
+      };
+      entry.timer = setTimeout(() => {
+        this.retire(generation, `the wasm module did not answer within ${timeoutMs} ms`);
+      }, timeoutMs);
+      this.#inFlight.add(entry);
+      let pending;
+      try {
+        pending = Promise.resolve(work(glue));
+      } catch (e) {
+        pending = Promise.reject(e);
+      }
+      pending.then(
+        (value) => { done(); resolve(value); },
+        (e) => {
+          done();
+          if (e instanceof WebAssembly.RuntimeError) this.retire(generation, `the wasm module trapped: ${reason(e)}`);
+          reject(e instanceof Error ? e : new Error(reason(e)));
+        },
+      );
+    });
+  }
+
+  /** Retires the instance of `generation` (once): rejects what is in flight on it. */
+  retire(generation, why) {
+    if (generation !== this.generation) return;
+    this.generation += 1;
+    this.#instance = null;
+    this.live = null;
+    const error = new Error(`${why}; it was restarted, the call can be tried again`);
+    for (const entry of this.#inFlight) {
+      clearTimeout(entry.timer);
+      entry.reject(error);
+    }
+    this.#inFlight.clear();
+  }
+}
+
+/** A call meant for an instance that was retired before it started. */
+class Stale extends Error {}
+
+const engines = {};
+
+function engine(backend, wasmUrl) {
+  engines[backend] ??= new Engine(backend, wasmUrl);
+  return engines[backend];
+}
+
+/**
+ * Instantiates the wasm build for `backend` ("cpu" or "webgpu"); `wasmUrl` says where its .wasm
+ * file lives when it is not next to this file. Resolves to the instance's glue module.
+ */
+export async function initWasm(backend = "cpu", wasmUrl) {
+  if (!MODULES[backend]) throw new Error(`unknown backend ${JSON.stringify(backend)}: expected "webgpu" or "cpu"`);
+  return engine(backend, wasmUrl).instance();
+}
+
+/** Bytes of the live wasm instances' linear memory (0 before one is loaded): for leak checks. */
 export function wasmMemoryBytes() {
-  return Object.values(instances).reduce((sum, e) => sum + (e?.memory?.buffer.byteLength ?? 0), 0);
+  return Object.values(engines).reduce((sum, e) => sum + (e.live?.memory?.buffer.byteLength ?? 0), 0);
+}
+
+/**
+ * For the tests of this wrapper's recovery: a call on `backend`'s instance that, once in
+ * flight, panics (`"panic"`) or never settles (`"hang"`). Resolves to the rejection's message.
+ */
+export async function __testFault(backend, kind, timeoutMs = DEFAULT_TIMEOUT_MS) {
+  try {
+    await engine(backend).call((glue) => glue.__testFault(kind), timeoutMs);
+    return null;
+  } catch (e) {
+    return reason(e);
+  }
 }
 
 const BACKENDS = ["auto", "webgpu", "cpu"];
@@ -55,7 +183,7 @@ async function chooseBackend(requested) {
   try {
     adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
   } catch (e) {
-    return refuse(`requestAdapter failed: ${e?.message ?? e}`);
+    return refuse(`requestAdapter failed: ${reason(e)}`);
   }
   if (!adapter) return refuse("no WebGPU adapter is available");
   const info = adapter.info ?? {};
@@ -72,7 +200,7 @@ async function fetchBytes(url) {
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new Error(`cannot fetch ${url}: ${e?.message ?? e}`);
+    throw new Error(`cannot fetch ${url}: ${reason(e)}`);
   }
   if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
@@ -80,26 +208,84 @@ async function fetchBytes(url) {
 
 const now = () => globalThis.performance?.now() ?? Date.now();
 
+/** Throws when `object` has an own property other than `allowed`. */
+function refuseUnknown(object, allowed, what) {
+  const extra = Object.keys(object).find((key) => !allowed.includes(key));
+  if (extra !== undefined) {
+    throw new Error(`${what} has the unknown field ${JSON.stringify(shorten(extra, 40))}: expected ${allowed.join(", ")}`);
+  }
+}
+
+/**
+ * The request as the JSON text wasm parses, built from plain copies of the caller's fields.
+ * Throws a readable Error for anything that cannot be one: getters or proxies that throw,
+ * cycles, nesting too deep for JSON.stringify, too many ratings, a text over the size cap.
+ */
+function encodeRequest(request, fields) {
+  let plain;
+  try {
+    if (request === null || typeof request !== "object") throw new Error("it must be an object");
+    refuseUnknown(request, ["ratings", ...fields], "the request");
+    const ratings = request.ratings;
+    if (!Array.isArray(ratings)) throw new Error("ratings must be an array of { item, rating }");
+    const count = ratings.length;
+    if (count > MAX_RATINGS) throw new Error(`it has ${count} ratings, at most ${MAX_RATINGS} are accepted`);
+    plain = { ratings: Array.from({ length: count }, (_, i) => {
+      const r = ratings[i];
+      if (r === null || typeof r !== "object") return r; // wasm names the wrong type
+      refuseUnknown(r, ["item", "rating"], `rating ${i}`);
+      const { item, rating } = r;
+      if (typeof rating === "number" && !Number.isFinite(rating)) {
+        // JSON has no NaN or Infinity: say what the model would have said.
+        throw new Error(`rating ${rating} for item ${shorten(item, 64)} is out of range: expected a finite number`);
+      }
+      return { item, rating };
+    }) };
+    for (const field of fields) {
+      const value = request[field];
+      if (value !== undefined) plain[field] = value;
+    }
+  } catch (e) {
+    throw new Error(`invalid request: ${reason(e)}`);
+  }
+  let text;
+  try {
+    text = JSON.stringify(plain);
+  } catch (e) {
+    throw new Error(`invalid request: it cannot be written as JSON (${reason(e)})`);
+  }
+  if (text.length > MAX_REQUEST_BYTES) {
+    throw new Error(`invalid request: it is ${text.length} characters long as JSON, at most ${MAX_REQUEST_BYTES} are accepted`);
+  }
+  return text;
+}
+
 export class Recommender {
-  #inner;
-  #catalog = null;
+  #engine;
+  #bytes;
+  #inner = null;
+  #generation = -1;
+  #timeoutMs;
+  #cached;
   /** Why this backend was chosen, in words. */
   backendReason;
   /** Milliseconds from the start of `load` until the model was ready. */
   loadMs;
 
-  constructor(inner, reason, loadMs) {
-    this.#inner = inner;
-    this.backendReason = reason;
-    this.loadMs = loadMs;
+  constructor(engine, bytes, backend, timeoutMs) {
+    this.#engine = engine;
+    this.#bytes = bytes;
+    this.#timeoutMs = timeoutMs;
+    this.#cached = { backend };
   }
 
   /**
    * Loads the model bundle in the directory `modelUrl` (manifest.json, catalog.json,
    * weights.safetensors). `backend`: "auto" (default), "webgpu" or "cpu". `wasmUrl` and
    * `webgpuWasmUrl`: where tanp_bg.wasm / tanp_webgpu_bg.wasm live, when not next to this file.
+   * `timeoutMs`: how long one call into wasm may take before the module is restarted.
    */
-  static async load(modelUrl, { backend = "auto", wasmUrl, webgpuWasmUrl } = {}) {
+  static async load(modelUrl, { backend = "auto", wasmUrl, webgpuWasmUrl, timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
     const start = now();
     if (!BACKENDS.includes(backend)) {
       throw new Error(`unknown backend ${JSON.stringify(backend)}: expected "auto", "webgpu" or "cpu"`);
@@ -107,64 +293,98 @@ export class Recommender {
     if (typeof modelUrl !== "string" && !(modelUrl instanceof URL)) {
       throw new Error("modelUrl must be the URL of a model bundle directory");
     }
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new Error(`timeoutMs must be a positive number, found ${shorten(timeoutMs, 40)}`);
     const base = String(modelUrl).replace(/\/?$/, "/");
     const urls = { cpu: wasmUrl, webgpu: webgpuWasmUrl };
     const bundle = Promise.all(["manifest.json", "catalog.json", "weights.safetensors"].map((f) => fetchBytes(base + f)));
     bundle.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
     let choice = await chooseBackend(backend);
     const create = async (backend) => {
-      const [glue, [manifest, catalog, weights]] = await Promise.all([initWasm(backend, urls[backend]), bundle]);
-      return glue.Recommender.create(manifest, catalog, weights, backend);
+      const model = new Recommender(engine(backend, urls[backend]), await bundle, backend, timeoutMs);
+      await model.#ready();
+      return model;
     };
-    let inner;
+    let model;
     try {
-      inner = await create(choice.backend);
+      model = await create(choice.backend);
     } catch (e) {
       if (choice.backend !== "webgpu" || backend === "webgpu") throw e;
       // auto: a hardware adapter that burn could not use; say so and run on the CPU.
-      choice = { backend: "cpu", reason: `CPU (wasm SIMD): WebGPU failed to start: ${e?.message ?? e}` };
-      inner = await create("cpu");
+      choice = { backend: "cpu", reason: `CPU (wasm SIMD): WebGPU failed to start: ${reason(e)}` };
+      model = await create("cpu");
     }
-    return new Recommender(inner, choice.reason, now() - start);
+    model.backendReason = choice.reason;
+    model.loadMs = now() - start;
+    return model;
+  }
+
+  /**
+   * The model on the engine's live instance: built from the bundle's bytes on first use and
+   * again after the instance was replaced. The first build also reads what never changes.
+   */
+  async #ready() {
+    for (let attempt = 0; ; attempt++) {
+      if (this.#inner && this.#generation === this.#engine.generation) return this.#inner;
+      const generation = this.#engine.generation;
+      const [manifest, catalog, weights] = this.#bytes;
+      let inner;
+      try {
+        inner = await this.#engine.call(
+          async (glue) => {
+            const created = await glue.Recommender.create(manifest, catalog, weights, this.#cached.backend);
+            if (!this.#cached.info) {
+              this.#cached = {
+                ...this.#cached, k: created.k, catalog: created.catalog(), training: created.trainingClusters(), info: created.info(),
+              };
+            }
+            return created;
+          },
+          this.#timeoutMs,
+          generation,
+        );
+      } catch (e) {
+        if (e instanceof Stale && attempt === 0) continue;
+        throw e instanceof Stale ? new Error("the wasm module was restarted twice while the model loaded") : e;
+      }
+      this.#inner = inner;
+      this.#generation = generation;
+      return inner;
+    }
   }
 
   /** "webgpu" or "cpu". */
   get backend() {
-    return this.#inner.backend;
+    return this.#cached.backend;
   }
 
   /** Number of soft clusters k. */
   get k() {
-    return this.#inner.k;
+    return this.#cached.k;
   }
 
   /** The items the model knows: [{ id, title, year, genres }]. */
   catalog() {
-    if (!this.#catalog) this.#catalog = this.#inner.catalog();
-    return this.#catalog;
+    return this.#cached.catalog;
   }
 
   /** The soft cluster assignments of sampled training tasks: [{ user, ratings, clusters }]. */
   trainingClusters() {
-    return this.#inner.trainingClusters();
+    return this.#cached.training;
   }
 
   /** Format, config, dataset, provenance (command, metrics) of the loaded bundle. */
   info() {
-    return this.#inner.info();
+    return this.#cached.info;
   }
 
   /**
    * Adapts to the ratings (the support set) and scores the whole catalog:
    * { items: [{ id, title, score, std }], clusters, ms }.
    */
-  async recommend({ ratings, top = 10, exclude_rated = true, profile, min_ratings } = {}) {
+  async recommend(request) {
     const start = now();
-    const request = { ratings, top, exclude_rated };
-    if (profile !== undefined) request.profile = profile;
-    if (min_ratings !== undefined) request.min_ratings = min_ratings;
-    if (!Array.isArray(ratings)) throw new Error("invalid request: ratings must be an array of { item, rating }");
-    const result = await this.#inner.recommend(request);
+    const text = encodeRequest(request, ["top", "exclude_rated", "profile", "min_ratings"]);
+    const result = await this.#run((inner) => inner.recommend(text));
     result.ms = now() - start;
     return result;
   }
@@ -174,15 +394,27 @@ export class Recommender {
    * Eq. 7), mu, sigma (Eq. 8-9), task (t_i, Eq. 10), clusters (c_i, Eq. 11), task_embedding
    * (o_i, Eq. 12), film: [{ gamma, beta }] per decoder layer (Eq. 15/16) }.
    */
-  async explain({ ratings, profile } = {}) {
-    if (!Array.isArray(ratings)) throw new Error("invalid request: ratings must be an array of { item, rating }");
-    const request = { ratings };
-    if (profile !== undefined) request.profile = profile;
-    return this.#inner.explain(request);
+  async explain(request) {
+    const text = encodeRequest(request, ["profile"]);
+    return this.#run((inner) => inner.explain(text));
+  }
+
+  /** `work(model)` on a live instance; once more on a fresh one if the instance was replaced first. */
+  async #run(work) {
+    for (let attempt = 0; ; attempt++) {
+      const inner = await this.#ready();
+      try {
+        return await this.#engine.call(() => work(inner), this.#timeoutMs, this.#generation);
+      } catch (e) {
+        if (!(e instanceof Stale) || attempt > 0) throw e instanceof Stale ? new Error("the wasm module was restarted twice during one call") : e;
+      }
+    }
   }
 
   /** Frees the wasm memory held by the model. */
   free() {
-    this.#inner.free();
+    const inner = this.#inner;
+    this.#inner = null;
+    if (inner && this.#generation === this.#engine.generation) inner.free();
   }
 }

@@ -56,6 +56,13 @@ const PROFILE_PREFIX = "tanp-recommender:profile:v1:";
 /** Fields with more values than this are typed (ZIP codes), the others are chosen from a list. */
 const MAX_CHOICES = 60;
 const FIELD_NAMES = { gender: "Gender", age: "Age", occupation: "Occupation", zip: "ZIP code" };
+/** The most ratings the model takes (pkg/index.js MAX_RATINGS). */
+export const MAX_RATINGS = 200;
+/** How long the worker may take to load the model, and to answer one request. */
+const LOAD_TIMEOUT_MS = 120_000;
+const CALL_TIMEOUT_MS = 30_000;
+/** A worker that times out this many times in a row is not restarted again. */
+const MAX_RESTARTS = 2;
 let nextId = 0;
 
 function escapeHtml(s) {
@@ -78,6 +85,7 @@ export class TanpRecommender extends HTMLElement {
   #root;
   #worker = null;
   #pending = new Map();
+  #restarts = 0;
   #catalog = [];
   #byId = new Map();
   #starters = [];
@@ -210,19 +218,37 @@ export class TanpRecommender extends HTMLElement {
     return new URL(this.getAttribute("model") ?? "model/", document.baseURI).href;
   }
 
+  /**
+   * One request to the worker. A worker that does not answer in time (a module stuck in a
+   * loop, which no Promise can interrupt) is terminated and a fresh one loads the model again,
+   * up to MAX_RESTARTS times in a row.
+   */
   #call(op, payload = {}) {
     const id = ++nextId;
+    const timeoutMs = op === "load" ? LOAD_TIMEOUT_MS : CALL_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.#pending.delete(id)) return;
+        const error = new Error(`the model did not answer within ${timeoutMs / 1000} s`);
+        reject(error);
+        if (this.#restarts++ < MAX_RESTARTS) this.#load(`${error.message}: restarted it.`);
+        else this.#setStatus(`${error.message}; reload the page to try again.`, true);
+      }, timeoutMs);
+      const settle = (f) => (value) => {
+        clearTimeout(timer);
+        if (op !== "load") this.#restarts = 0;
+        f(value);
+      };
+      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.#worker.postMessage({ id, op, ...payload });
     });
   }
 
-  #load() {
+  #load(why = "") {
     this.#worker?.terminate();
     for (const p of this.#pending.values()) p.reject(new Error("the model was reloaded"));
     this.#pending.clear();
-    this.#setStatus("Loading the model…");
+    this.#setStatus(`${why ? `${why} ` : ""}Loading the model…`);
     this.#worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
     this.#worker.onmessage = ({ data }) => {
       const p = this.#pending.get(data.id);
@@ -297,10 +323,10 @@ export class TanpRecommender extends HTMLElement {
       for (const entry of saved) {
         const ok = entry && typeof entry.item === "string" && Number.isInteger(entry.rating)
           && entry.rating >= 1 && entry.rating <= 5 && this.#byId.has(entry.item);
-        if (ok) this.#ratings.set(entry.item, entry.rating);
+        if (ok && this.#ratings.size < MAX_RATINGS) this.#ratings.set(entry.item, entry.rating);
         else dropped++;
       }
-      if (dropped) this.#notice = `(${dropped} saved rating(s) did not fit this model and were discarded.)`;
+      if (dropped) this.#notice = `(${dropped} saved rating(s) did not fit this model or its limit of ${MAX_RATINGS} and were discarded.)`;
     } catch {
       this.#notice = "(Saved ratings were unreadable and have been discarded.)";
       this.#ratings.clear();
@@ -425,10 +451,13 @@ export class TanpRecommender extends HTMLElement {
     });
   }
 
-  /** Rates an item (1-5) and updates the recommendations. */
+  /** Rates an item (1-5) and updates the recommendations; at most MAX_RATINGS items. */
   rate(item, rating) {
-    if (!this.#byId.has(item)) throw new Error(`unknown item id ${item}`);
-    if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new Error(`rating must be 1-5, found ${rating}`);
+    if (!this.#byId.has(item)) throw new Error(`unknown item id ${String(item).slice(0, 64)}`);
+    if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new Error(`rating must be 1-5, found ${String(rating).slice(0, 32)}`);
+    if (!this.#ratings.has(item) && this.#ratings.size >= MAX_RATINGS) {
+      throw new Error(`at most ${MAX_RATINGS} ratings are taken: remove one before rating another`);
+    }
     this.#ratings.set(item, rating);
     this.#changed();
   }
@@ -582,8 +611,7 @@ export class TanpRecommender extends HTMLElement {
     const star = e.target.closest("[data-stars]");
     if (star) {
       const item = star.closest("[data-item-id]").dataset.itemId;
-      this.rate(item, Number(star.dataset.stars));
-      this.#focusStar(item, Number(star.dataset.stars));
+      this.#rateFromUi(item, Number(star.dataset.stars));
       return;
     }
     const remove = e.target.closest("[data-remove]");
@@ -601,7 +629,17 @@ export class TanpRecommender extends HTMLElement {
     else if (/^[1-5]$/.test(e.key)) s = Number(e.key);
     else return;
     e.preventDefault();
-    this.rate(item, s);
+    this.#rateFromUi(item, s);
+  }
+
+  /** A rating from a click or a key: a refusal (the cap) is shown, not thrown. */
+  #rateFromUi(item, s) {
+    try {
+      this.rate(item, s);
+    } catch (e) {
+      this.#setStatus(e.message, true);
+      return;
+    }
     this.#focusStar(item, s);
   }
 

@@ -137,8 +137,8 @@ struct BenchArgs {
     model: PathBuf,
     #[arg(long, default_value = "../shared/data")]
     data_dir: PathBuf,
-    #[arg(long, default_value_t = 101)]
-    runs: usize,
+    #[arg(long, default_value_t = 101, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    runs: u64,
     /// Ratings of the first N catalog items.
     #[arg(long, default_value_t = 5)]
     ratings: usize,
@@ -1003,7 +1003,7 @@ fn cmd_bench(args: BenchArgs) -> Result<()> {
         .enumerate()
         .map(|(i, c)| (c.id.clone(), 1.0 + ((i * 2) % 5) as f64))
         .collect();
-    let mut times = Vec::with_capacity(args.runs);
+    let mut times = Vec::new();
     for _ in 0..=args.runs {
         let t = Instant::now();
         block_on(recommender.recommend(&support, None, &RankOptions::default()))?;

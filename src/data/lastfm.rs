@@ -33,10 +33,19 @@ pub fn read_ratings(path: &Path) -> Result<(Vec<Vec<Interaction>>, usize)> {
     let text = read_text(path)?;
     let mut rows = Vec::new();
     let (mut users, mut items) = (0usize, 0usize);
+    let limit = super::dense_id_limit(text.lines().count());
     for (no, line) in lines(&text) {
         let f = split_exact(path, no, line, "\t", 3, "(user, item, label)")?;
         let u: u32 = parse_field(path, no, "a user id", f[0])?;
         let i: u32 = parse_field(path, no, "an item id", f[1])?;
+        if u as usize >= limit || i as usize >= limit {
+            return Err(TanpError::parse(
+                path.display().to_string(),
+                no,
+                format!("dense user and item ids, below {limit} for a file of this length"),
+                line,
+            ));
+        }
         rows.push((u, i, label(path, no, f[2])?));
         users = users.max(u as usize + 1);
         items = items.max(i as usize + 1);

@@ -54,9 +54,36 @@ impl Dataset {
     }
 }
 
-/// Reads a text file, naming the path on failure.
+/// Reads a UTF-8 text file, naming the path on failure and the line of the first byte that is
+/// not UTF-8.
 pub fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| TanpError::io(path, e))
+    let bytes = std::fs::read(path).map_err(|e| TanpError::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        let start = bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        TanpError::parse(
+            path.display().to_string(),
+            line,
+            "UTF-8 text",
+            format!(
+                "{}<byte 0x{:02x}>",
+                String::from_utf8_lossy(&bytes[start..at]),
+                bytes[at]
+            ),
+        )
+    })
+}
+
+/// The largest id a reader of dense id tables accepts for a file of `rows` lines: ids index
+/// vectors, so an id far beyond the number of lines (4294967295, say) would allocate billions
+/// of empty entries.
+pub fn dense_id_limit(rows: usize) -> usize {
+    rows.max(1024).saturating_mul(2)
 }
 
 /// The lines of a file with their 1-based numbers, `\r` stripped, empty lines skipped.

@@ -1,6 +1,7 @@
 // Shared by the browser tests and the web benchmark: a copy of www/ served by `tanp serve`,
 // Debian's Chromium driven by playwright-core, and the native CLI for parity checks.
 import { spawn, execFileSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -42,6 +43,7 @@ export async function serveSite() {
   const missing = path.join(dir, "bad-missing");
   fs.cpSync(model, missing, { recursive: true });
   fs.rmSync(path.join(missing, "catalog.json"));
+  brokenBundles(dir, model);
 
   const server = spawn(TANP, ["serve", "--dir", dir, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise((resolve, reject) => {
@@ -61,6 +63,52 @@ export async function serveSite() {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const sha256 = (bytes) => crypto.createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * Bundles whose checksums are all valid but whose contents break an invariant: the wasm module
+ * must refuse them with a message, not trap. The manifest is re-sealed as `tanp export` seals
+ * it (its checksum: the SHA-256 of its bytes with the checksum written as 64 zeros).
+ */
+function brokenBundles(dir, model) {
+  const variant = (name, { catalog: editCatalog, weights: editWeights }) => {
+    const out = path.join(dir, name);
+    fs.cpSync(model, out, { recursive: true });
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8"));
+    if (editCatalog) {
+      const catalog = JSON.parse(fs.readFileSync(path.join(out, "catalog.json"), "utf8"));
+      editCatalog(catalog);
+      fs.writeFileSync(path.join(out, "catalog.json"), JSON.stringify(catalog));
+    }
+    if (editWeights) {
+      const w = fs.readFileSync(path.join(out, "weights.safetensors"));
+      const n = Number(w.readBigUInt64LE(0));
+      const header = JSON.parse(w.subarray(8, 8 + n).toString("utf8"));
+      editWeights(header);
+      const json = Buffer.from(JSON.stringify(header));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(json.length));
+      fs.writeFileSync(path.join(out, "weights.safetensors"), Buffer.concat([len, json, w.subarray(8 + n)]));
+    }
+    for (const file of ["catalog.json", "weights.safetensors"]) {
+      const bytes = fs.readFileSync(path.join(out, file));
+      manifest.files[file] = { bytes: bytes.length, sha256: sha256(bytes) };
+    }
+    manifest.checksum = "0".repeat(64);
+    const unset = JSON.stringify(manifest, null, 2);
+    manifest.checksum = sha256(Buffer.from(unset));
+    fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2));
+  };
+  const field = (catalog) => catalog.features.fields[0];
+  variant("bad-offsets", { catalog: (c) => { const f = field(c); f.offsets[f.offsets.length - 1] = 1e6; } });
+  variant("bad-decreasing", { catalog: (c) => { field(c).offsets[2] = 0; } });
+  variant("bad-vocab", { catalog: (c) => { field(c).values[0] = field(c).vocab + 5; } });
+  variant("bad-bf16", { weights: (h) => { h[Object.keys(h).find((k) => k !== "__metadata__")].dtype = "BF16"; } });
+  variant("bad-edited", {});
+  const edited = path.join(dir, "bad-edited", "manifest.json");
+  fs.writeFileSync(edited, fs.readFileSync(edited, "utf8").replace(/"dataset": "([^"]*)"/, '"dataset": "$1 (edited)"'));
 }
 
 export async function launch(mode) {

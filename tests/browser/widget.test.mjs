@@ -173,6 +173,42 @@ for (const mode of MODES) {
       await context.close();
     });
 
+    // Hostile storage and calls: more saved ratings than the model takes are cut to its limit
+    // with a notice, and rate() refuses a rating beyond it, in words; the widget keeps working.
+    if (!mode.webgpu) test("saved and new ratings are capped at the model's limit", async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(site.url);
+      await ready(page);
+      const ids = catalog.slice(0, 250).map((it) => it.id);
+      await page.evaluate((ids) => {
+        const key = Object.keys(localStorage).find((k) => k.startsWith("tanp-recommender:ratings:"))
+          ?? `tanp-recommender:ratings:v1:${new URL("model/", document.baseURI).href}`;
+        localStorage.setItem(key, JSON.stringify(ids.map((item) => ({ item, rating: 4 }))));
+      }, ids);
+      await page.reload();
+      await ready(page);
+      await recommendations(page, 200);
+      assert.equal(await page.locator("[data-testid=rated]").count(), 200);
+      assert.match(await text(page, "status"), /50 saved rating\(s\) did not fit this model or its limit of 200/);
+      const refused = await page.evaluate((id) => {
+        try {
+          document.querySelector("tanp-recommender").rate(id, 5);
+          return "accepted";
+        } catch (e) {
+          return e.message;
+        }
+      }, ids[220]);
+      assert.match(refused, /at most 200 ratings are taken/);
+      // Re-rating an item already rated is still fine at the limit.
+      await page.evaluate((id) => document.querySelector("tanp-recommender").rate(id, 1), ids[0]);
+      assert.equal(await page.locator("[data-testid=rated]").count(), 200);
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+
     // Issue 12: the list follows the visitor. The issue's Disney visitor (five animated family
     // films, 1989-1995), and a visitor of the five most-rated science-fiction films outside family
     // and animation. (Five horror films, or five recent animated films, do not pass yet: see the
