@@ -217,7 +217,10 @@ fn reseal(files: &mut [Vec<u8>; 3]) {
     let Ok(mut manifest) = serde_json::from_slice::<serde_json::Value>(&files[0]) else {
         return;
     };
-    if !manifest.get("files").is_some_and(serde_json::Value::is_object) {
+    if !manifest
+        .get("files")
+        .is_some_and(serde_json::Value::is_object)
+    {
         return;
     }
     for (name, bytes) in [(CATALOG, &files[1]), (WEIGHTS, &files[2])] {

@@ -164,3 +164,57 @@ fn a_flood_of_idle_connections_does_not_stop_the_server() {
     drop(idle);
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// With file descriptors exhausted (`ulimit -n 32`), `tanp serve` reports that it cannot accept
+/// and backs off instead of spinning, and answers again once connections close.
+#[test]
+fn running_out_of_file_descriptors_is_survived() {
+    let root = site("fds");
+    let mut server = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 32 && exec '{}' serve --dir '{}' --port 0",
+            env!("CARGO_BIN_EXE_tanp"),
+            root.display()
+        ))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port: u16 = line
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    // Many more idle connections than the server has descriptors for.
+    let idle: Vec<TcpStream> = (0..100)
+        .filter_map(|_| TcpStream::connect(addr).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    drop(idle);
+    // The timeouts free the workers; then the server answers again.
+    let mut answer = String::new();
+    for _ in 0..100 {
+        answer = get(addr, "/", "");
+        if answer.starts_with("HTTP/1.1 200 OK") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server.kill().unwrap();
+    let out = server.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(err.contains("cannot accept a connection"), "{err}");
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -66,7 +66,7 @@ class Engine {
         .then(async ({ createInstance }) => {
           const glue = createInstance();
           const exports = await glue.default(this.#wasmUrl ? { module_or_path: this.#wasmUrl } : undefined);
-          glue.setPanicHandler((message) => this.retire(generation, `the wasm module panicked: ${shorten(message, 500)}`));
+          glue.setPanicHandler((message) => this.retire(generation, `the wasm module panicked: ${shorten(String(message).replace(/\s+/g, " "), 500)}`));
           if (generation === this.generation) this.live = exports;
           return glue;
         })

@@ -1,4 +1,5 @@
-// <tanp-recommender model="model/" backend="auto" top="10" min-ratings="50">: the TaNP demo widget.
+// <tanp-recommender model="model/" backend="auto" top="10" min-ratings="50" call-timeout="30000">:
+// the TaNP demo widget.
 // A visitor rates a few items; the model (in a Web Worker) adapts to them with no gradient
 // step and shows the top-N with their uncertainty and the visitor's soft cluster assignment
 // beside sampled training tasks (the paper's Figure 4). A visitor may also give demographics
@@ -58,8 +59,8 @@ const MAX_CHOICES = 60;
 const FIELD_NAMES = { gender: "Gender", age: "Age", occupation: "Occupation", zip: "ZIP code" };
 /** The most ratings the model takes (pkg/index.js MAX_RATINGS). */
 export const MAX_RATINGS = 200;
-/** How long the worker may take to load the model, and to answer one request. */
-const LOAD_TIMEOUT_MS = 120_000;
+/** How long the worker may take to answer one request (attribute `call-timeout`, ms); loading the
+ * model may take four times as long. */
 const CALL_TIMEOUT_MS = 30_000;
 /** A worker that times out this many times in a row is not restarted again. */
 const MAX_RESTARTS = 2;
@@ -225,21 +226,23 @@ export class TanpRecommender extends HTMLElement {
    */
   #call(op, payload = {}) {
     const id = ++nextId;
-    const timeoutMs = op === "load" ? LOAD_TIMEOUT_MS : CALL_TIMEOUT_MS;
+    const call = Number(this.getAttribute("call-timeout"));
+    const timeoutMs = (Number.isFinite(call) && call > 0 ? call : CALL_TIMEOUT_MS) * (op === "load" ? 4 : 1);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         if (!this.#pending.delete(id)) return;
         const error = new Error(`the model did not answer within ${timeoutMs / 1000} s`);
+        this.dispatchEvent(new CustomEvent("tanp-timeout", { detail: { op, timeoutMs }, bubbles: true, composed: true }));
         reject(error);
         if (this.#restarts++ < MAX_RESTARTS) this.#load(`${error.message}: restarted it.`);
         else this.#setStatus(`${error.message}; reload the page to try again.`, true);
       }, timeoutMs);
-      const settle = (f) => (value) => {
+      const settle = (f, answered) => (value) => {
         clearTimeout(timer);
-        if (op !== "load") this.#restarts = 0;
+        if (answered) this.#restarts = 0; // the worker answers again
         f(value);
       };
-      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      this.#pending.set(id, { resolve: settle(resolve, true), reject: settle(reject, true) });
       this.#worker.postMessage({ id, op, ...payload });
     });
   }

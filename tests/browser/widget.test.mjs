@@ -209,6 +209,36 @@ for (const mode of MODES) {
       await context.close();
     });
 
+    // A worker that does not answer (here: its model download never completes) is terminated
+    // and a fresh one loads the model again; the visitor's ratings are kept.
+    if (!mode.webgpu) test("a worker that does not answer is restarted", async () => {
+      const context = await browser.newContext();
+      let hold = true;
+      await context.route("**/weights.safetensors", async (route) => {
+        if (hold) return; // never answered while held
+        await route.continue();
+      });
+      const page = await context.newPage();
+      await page.goto(`${site.url}embed.html`);
+      await page.evaluate(() => {
+        // A widget with a short timeout in place of the page's own.
+        const old = document.querySelector("tanp-recommender");
+        const el = document.createElement("tanp-recommender");
+        el.setAttribute("model", old.getAttribute("model") ?? "model/");
+        el.setAttribute("call-timeout", "500");
+        window.timeouts = [];
+        el.addEventListener("tanp-timeout", (e) => window.timeouts.push(e.detail.op));
+        old.replaceWith(el);
+      });
+      await page.waitForFunction(() => window.timeouts.length >= 1, null, { timeout: 60_000 });
+      assert.match(await text(page, "status"), /did not answer within 2 s: restarted it\. Loading the model/);
+      hold = false;
+      await ready(page);
+      assert.match(await text(page, "status"), /Ready/);
+      assert.ok((await page.evaluate(() => window.timeouts)).every((op) => op === "load"));
+      await context.close();
+    });
+
     // Issue 12: the list follows the visitor. The issue's Disney visitor (five animated family
     // films, 1989-1995), and a visitor of the five most-rated science-fiction films outside family
     // and animation. (Five horror films, or five recent animated films, do not pass yet: see the
