@@ -4,7 +4,8 @@
 //! included). Built to survive a hostile client: a fixed pool of worker threads behind a bounded
 //! queue (a full queue answers 503), read and write timeouts, a cap on the request head, a
 //! back-off when connections cannot be accepted (no busy loop when file descriptors run out),
-//! `nosniff`, and ETag validators (304 Not Modified).
+//! `nosniff`, ETag validators (304 Not Modified), a strict Content-Security-Policy by default,
+//! and CORS on request (`--cors`, to serve the widget to pages of other origins).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -26,7 +27,16 @@ pub struct ServeOptions {
     pub timeout: Duration,
     /// The most bytes of request head (request line and headers) read from a client.
     pub max_head: usize,
+    /// Send `Access-Control-Allow-Origin: *` (files for pages of other origins).
+    pub cors: bool,
+    /// The Content-Security-Policy of every response, if any.
+    pub csp: Option<String>,
 }
+
+/// The policy the demo pages, the widget and its worker are written for: scripts, styles and
+/// workers from the page's own origin only, and wasm compilation.
+pub const STRICT_CSP: &str =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; worker-src 'self'";
 
 impl Default for ServeOptions {
     fn default() -> Self {
@@ -35,6 +45,8 @@ impl Default for ServeOptions {
             queue: 64,
             timeout: Duration::from_secs(10),
             max_head: 16 * 1024,
+            cors: false,
+            csp: Some(STRICT_CSP.to_string()),
         }
     }
 }
@@ -174,8 +186,16 @@ fn respond(mut stream: TcpStream, root: &Path, options: &ServeOptions) -> std::i
         .headers
         .iter()
         .any(|(k, v)| k == "if-none-match" && v.split(',').any(|t| t.trim() == tag));
-    let common =
+    let mut common =
         format!("ETag: {tag}\r\nCache-Control: no-cache\r\n{SECURITY}Connection: close\r\n");
+    if options.cors {
+        common.push_str(
+            "Access-Control-Allow-Origin: *\r\nCross-Origin-Resource-Policy: cross-origin\r\n",
+        );
+    }
+    if let Some(csp) = &options.csp {
+        common.push_str(&format!("Content-Security-Policy: {csp}\r\n"));
+    }
     if fresh {
         return stream.write_all(format!("HTTP/1.1 304 Not Modified\r\n{common}\r\n").as_bytes());
     }
@@ -241,7 +261,7 @@ pub fn serve_on(listener: TcpListener, dir: &Path, options: &ServeOptions) -> Re
 }
 
 /// Serves `dir` on `127.0.0.1:port` (0: any free port, printed) until the process is stopped.
-pub fn serve(dir: &Path, port: u16) -> Result<()> {
+pub fn serve(dir: &Path, port: u16, options: ServeOptions) -> Result<()> {
     if !dir.join("index.html").is_file() {
         return Err(TanpError::Config(format!(
             "{} has no index.html: build the page first (make demo)",
@@ -253,5 +273,5 @@ pub fn serve(dir: &Path, port: u16) -> Result<()> {
     let port = listener.local_addr().map_or(port, |a| a.port());
     println!("serving {} on http://127.0.0.1:{port}/", dir.display());
     let _ = std::io::stdout().flush();
-    serve_on(listener, dir, &ServeOptions::default())
+    serve_on(listener, dir, &options)
 }

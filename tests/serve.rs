@@ -33,6 +33,7 @@ fn options() -> ServeOptions {
         queue: 4,
         timeout: Duration::from_millis(300),
         max_head: 4096,
+        ..ServeOptions::default()
     }
 }
 
@@ -86,6 +87,14 @@ fn responses_carry_types_security_headers_and_validators() {
     assert!(ok.starts_with("HTTP/1.1 200 OK"), "{ok}");
     assert!(ok.contains("Content-Type: application/wasm"));
     assert!(ok.contains("X-Content-Type-Options: nosniff"));
+    assert!(ok.contains(&format!(
+        "Content-Security-Policy: {}",
+        tanp::serve::STRICT_CSP
+    )));
+    assert!(
+        !ok.contains("Access-Control-Allow-Origin"),
+        "no CORS unless asked"
+    );
     let tag = ok
         .lines()
         .find_map(|l| l.strip_prefix("ETag: "))

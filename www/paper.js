@@ -282,7 +282,7 @@ function renderAblation(data) {
     ...a.columns.flatMap((c) => [html("th", { text: `${c} own` }), html("th", { text: `${c} swapped` })])]);
   const rows = a.rows.map((r) => html("tr", { "data-testid": "ablation-row", "data-dataset": r.dataset, "data-run": r.run,
     title: r.files.join("\n") }, [
-    html("td", { text: r.dataset_name }), html("td", { text: r.name, style: "text-align: left" }), html("td", { text: String(r.seeds) }),
+    html("td", { text: r.dataset_name }), html("td", { text: r.name, class: "left" }), html("td", { text: String(r.seeds) }),
     ...a.columns.flatMap((_, i) => {
       // Rounded first, so that a tiny negative difference shows as +0.00, not -0.00.
       const d = Math.round((r.swapped[i] - r.own[i]) * 100) / 100 || 0;
@@ -314,7 +314,7 @@ function renderCatalog(data) {
         html("th", { text: "N_S = 10: coverage@10" })]);
       const body = t.methods.map((m) => html("tr", { "data-testid": "catalog-row", "data-method": m.method,
         "data-filter": String(min), title: [...m.files, ...m.commands].join("\n") }, [
-        html("td", { text: m.name, style: "text-align: left" }), html("td", { text: m.splits.join(", ") }),
+        html("td", { text: m.name, class: "left" }), html("td", { text: m.splits.join(", ") }),
         ...sizes.map((n) => {
           const r = row(m, n, min, false);
           return html("td", { "data-testid": "catalog-cell", "data-n-s": n, "data-value": r?.recall_10 ?? "",

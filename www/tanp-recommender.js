@@ -1,5 +1,5 @@
-// <tanp-recommender model="model/" backend="auto" top="10" min-ratings="50" call-timeout="30000">:
-// the TaNP demo widget.
+// <tanp-recommender model="model/" backend="auto" top="10" min-ratings="50" call-timeout="30000"
+// worker="worker.js">: the TaNP demo widget.
 // A visitor rates a few items; the model (in a Web Worker) adapts to them with no gradient
 // step and shows the top-N with their uncertainty and the visitor's soft cluster assignment
 // beside sampled training tasks (the paper's Figure 4). A visitor may also give demographics
@@ -50,7 +50,51 @@ summary { cursor: pointer; font-weight: 600; }
   border-radius: var(--radius); min-width: 0; }
 .small { font-size: 12px; }
 label.small { display: block; margin: -.2em 0 .3em; }
+h3.spaced { margin-top: 1em; }
+.centre { text-align: center; }
 `;
+
+/**
+ * The widget's styles as a constructable stylesheet, shared by every instance: allowed under a
+ * strict Content-Security-Policy (style-src 'self'), which blocks a <style> element.
+ */
+let sheet = null;
+function adoptStyle(root) {
+  if (typeof CSSStyleSheet !== "function" || !("adoptedStyleSheets" in root)) return;
+  try {
+    sheet ??= new CSSStyleSheet();
+    if (!sheet.cssRules.length) sheet.replaceSync(STYLE);
+    root.adoptedStyleSheets = [sheet];
+  } catch {
+    // An engine without constructable stylesheets: the <style> element is used instead.
+  }
+}
+
+/**
+ * A module worker for `url`. A worker script must come from the page's origin: when the widget
+ * is served from another one (a CDN, with CORS), the worker starts from a same-origin shim, a
+ * blob module that imports it (under a Content-Security-Policy that needs `worker-src blob:`;
+ * or host worker.js and pkg/ on the page's origin and point the `worker` attribute at it).
+ */
+function startWorker(url) {
+  if (url.origin === globalThis.location?.origin) return new Worker(url, { type: "module" });
+  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: "text/javascript" }));
+  return new Worker(shim, { type: "module" });
+}
+
+/**
+ * Moves each `data-style="prop:value;..."` under `root` into the element's style through the
+ * CSSOM: a strict CSP blocks style attributes in markup, not style set from script.
+ */
+function applyStyles(root) {
+  for (const el of root.querySelectorAll("[data-style]")) {
+    for (const rule of el.dataset.style.split(";")) {
+      const at = rule.indexOf(":");
+      if (at > 0) el.style.setProperty(rule.slice(0, at).trim(), rule.slice(at + 1).trim());
+    }
+    el.removeAttribute("data-style");
+  }
+}
 
 const STORAGE_PREFIX = "tanp-recommender:ratings:v1:";
 const PROFILE_PREFIX = "tanp-recommender:profile:v1:";
@@ -103,7 +147,8 @@ export class TanpRecommender extends HTMLElement {
   constructor() {
     super();
     this.#root = this.attachShadow({ mode: "open" });
-    this.#root.innerHTML = `<style>${STYLE}</style>
+    adoptStyle(this.#root);
+    this.#root.innerHTML = `${this.#root.adoptedStyleSheets?.length ? "" : `<style>${STYLE}</style>`}
       <div class="bar" part="bar">
         <span>Backend: <strong data-testid="backend">…</strong> <span class="muted" data-ref="reason"></span></span>
         <span data-testid="status" role="status" aria-live="polite">Loading…</span>
@@ -124,7 +169,7 @@ export class TanpRecommender extends HTMLElement {
         <section>
           <h3>Your ratings <button class="text" data-ref="clear" type="button">Clear</button></h3>
           <ul data-ref="rated" aria-label="Your ratings"></ul>
-          <h3 style="margin-top:1em">Recommended for you</h3>
+          <h3 class="spaced">Recommended for you</h3>
           <label class="small muted" data-ref="wellKnownLabel"><input type="checkbox" data-testid="well-known" data-ref="wellKnown" checked>
             well-known films only (rated by at least <span data-ref="minRatings"></span> training users)</label>
           <ol data-ref="recommendations" aria-label="Recommendations"></ol>
@@ -132,7 +177,7 @@ export class TanpRecommender extends HTMLElement {
         <section>
           <h3>Soft cluster assignment (Figure 4)</h3>
           <div data-testid="heatmap" data-ref="heatmap" role="img" aria-label="Soft cluster assignments"></div>
-          <p class="muted" style="font-size:12px">Each row is a task: your ratings, then ${""}sampled training users. Each cell is the
+          <p class="muted small">Each row is a task: your ratings, then ${""}sampled training users. Each cell is the
           probability c<sub>ij</sub> (Eq. 11) that the task belongs to cluster j of the global pool.</p>
         </section>
       </div>`;
@@ -181,11 +226,57 @@ export class TanpRecommender extends HTMLElement {
     return [...this.#ratings].map(([item, rating]) => ({ item, rating }));
   }
 
+  /** Replaces every rating at once ([{ item, rating }]); nothing changes if one is refused. */
+  set ratings(list) {
+    if (!Array.isArray(list)) throw new Error("ratings must be an array of { item, rating }");
+    if (list.length > MAX_RATINGS) throw new Error(`at most ${MAX_RATINGS} ratings are taken, found ${list.length}`);
+    const next = new Map();
+    for (const { item, rating } of list) {
+      this.#check(item, rating);
+      next.set(item, rating);
+    }
+    this.#ratings = next;
+    this.#changed();
+  }
+
+  /** The model bundle's URL (attribute `model`); setting it loads that model. */
+  get model() {
+    return this.getAttribute("model") ?? "model/";
+  }
+
+  set model(url) {
+    this.setAttribute("model", String(url));
+  }
+
+  /** "auto", "webgpu" or "cpu" (attribute `backend`); setting it reloads the model. */
+  get backend() {
+    return this.getAttribute("backend") ?? "auto";
+  }
+
+  set backend(value) {
+    this.setAttribute("backend", String(value));
+  }
+
+  /** How long the worker may take per request, in ms (attribute `call-timeout`). */
+  get callTimeout() {
+    const n = Number(this.getAttribute("call-timeout"));
+    return Number.isFinite(n) && n > 0 ? n : CALL_TIMEOUT_MS;
+  }
+
+  set callTimeout(ms) {
+    this.setAttribute("call-timeout", String(ms));
+  }
+
   /** The well-known filter in force: the `min-ratings` attribute (default 50) while checked. */
   get minRatings() {
     const n = Number.parseInt(this.getAttribute("min-ratings") ?? "50", 10);
     const usable = Number.isFinite(n) && n > 0 && this.#catalog.some((it) => (it.ratings ?? 0) >= n);
     return usable && this.$.wellKnown.checked ? n : 0;
+  }
+
+  /** The well-known filter's threshold (attribute `min-ratings`; reading gives the one in force). */
+  set minRatings(n) {
+    this.setAttribute("min-ratings", String(n));
   }
 
   #renderWellKnown() {
@@ -198,6 +289,11 @@ export class TanpRecommender extends HTMLElement {
   get top() {
     const n = Number.parseInt(this.getAttribute("top") ?? "10", 10);
     return Number.isFinite(n) && n > 0 ? Math.min(n, 100) : 10;
+  }
+
+  /** How many recommendations to show (attribute `top`, 1-100). */
+  set top(n) {
+    this.setAttribute("top", String(n));
   }
 
   /** The visitor's demographics: { field name: value label } for the fields they gave. */
@@ -226,13 +322,12 @@ export class TanpRecommender extends HTMLElement {
    */
   #call(op, payload = {}) {
     const id = ++nextId;
-    const call = Number(this.getAttribute("call-timeout"));
-    const timeoutMs = (Number.isFinite(call) && call > 0 ? call : CALL_TIMEOUT_MS) * (op === "load" ? 4 : 1);
+    const timeoutMs = this.callTimeout * (op === "load" ? 4 : 1);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         if (!this.#pending.delete(id)) return;
         const error = new Error(`the model did not answer within ${timeoutMs / 1000} s`);
-        this.dispatchEvent(new CustomEvent("tanp-timeout", { detail: { op, timeoutMs }, bubbles: true, composed: true }));
+        this.#emit("tanp-timeout", { op, timeoutMs });
         reject(error);
         if (this.#restarts++ < MAX_RESTARTS) this.#load(`${error.message}: restarted it.`);
         else this.#setStatus(`${error.message}; reload the page to try again.`, true);
@@ -252,7 +347,7 @@ export class TanpRecommender extends HTMLElement {
     for (const p of this.#pending.values()) p.reject(new Error("the model was reloaded"));
     this.#pending.clear();
     this.#setStatus(`${why ? `${why} ` : ""}Loading the model…`);
-    this.#worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    this.#worker = startWorker(new URL(this.getAttribute("worker") ?? "./worker.js", import.meta.url));
     this.#worker.onmessage = ({ data }) => {
       const p = this.#pending.get(data.id);
       if (!p) return;
@@ -288,17 +383,23 @@ export class TanpRecommender extends HTMLElement {
         this.#renderHeatmap();
         if (this.#ratings.size) this.#update();
         else this.#setStatus("Ready: rate a few movies you know.");
+        this.#emit("tanp-load", { backend: info.backend, reason: info.reason, loadMs: info.loadMs, items: info.catalog.length });
         return info;
       },
       (e) => {
         if (this.#loaded !== loading) return this.#loaded; // superseded by a newer load
         this.$.backend.textContent = "none";
         this.#setStatus(`Could not load the model: ${e.message}`, true);
+        this.#emit("tanp-error", { phase: "load", message: e.message });
         throw e;
       },
     );
     this.#loaded = loading;
     this.#loaded.catch(() => {});
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
   #setStatus(text, error = false) {
@@ -456,13 +557,19 @@ export class TanpRecommender extends HTMLElement {
 
   /** Rates an item (1-5) and updates the recommendations; at most MAX_RATINGS items. */
   rate(item, rating) {
-    if (!this.#byId.has(item)) throw new Error(`unknown item id ${String(item).slice(0, 64)}`);
-    if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new Error(`rating must be 1-5, found ${String(rating).slice(0, 32)}`);
+    this.#check(item, rating);
     if (!this.#ratings.has(item) && this.#ratings.size >= MAX_RATINGS) {
       throw new Error(`at most ${MAX_RATINGS} ratings are taken: remove one before rating another`);
     }
     this.#ratings.set(item, rating);
     this.#changed();
+  }
+
+  /** Throws a readable Error unless `item` is in the catalog and `rating` an integer 1-5. */
+  #check(item, rating) {
+    if (!this.#byId.size) throw new Error("the model is not loaded yet: await the element's ready first");
+    if (!this.#byId.has(item)) throw new Error(`unknown item id ${String(item).slice(0, 64)}`);
+    if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new Error(`rating must be 1-5, found ${String(rating).slice(0, 32)}`);
   }
 
   unrate(item) {
@@ -477,6 +584,7 @@ export class TanpRecommender extends HTMLElement {
   }
 
   #changed() {
+    this.#emit("tanp-change", { ratings: this.ratings });
     this.#save();
     this.#renderCandidates();
     this.#renderRated();
@@ -507,12 +615,14 @@ export class TanpRecommender extends HTMLElement {
       this.#renderRecommendations();
       this.#renderHeatmap();
       this.#setStatus(`Recommendations for your ${this.#ratings.size} rating(s).`);
-      this.dispatchEvent(new CustomEvent("tanp-recommendations", {
-        detail: { ...result, ratings: this.ratings, profile: this.profile, min_ratings: this.minRatings, backend: this.$.backend.textContent },
-        bubbles: true, composed: true,
-      }));
+      this.#emit("tanp-recommendations", {
+        ...result, ratings: this.ratings, profile: this.profile, min_ratings: this.minRatings, backend: this.$.backend.textContent,
+      });
     } catch (e) {
-      if (sequence === this.#sequence) this.#setStatus(`Could not recommend: ${e.message}`, true);
+      if (sequence === this.#sequence) {
+        this.#setStatus(`Could not recommend: ${e.message}`, true);
+        this.#emit("tanp-error", { phase: "recommend", message: e.message });
+      }
     }
   }
 
@@ -578,8 +688,9 @@ export class TanpRecommender extends HTMLElement {
       <li data-testid="recommendation" data-item-id="${escapeHtml(it.id)}" data-score="${it.score}" data-std="${it.std}">
         ${this.#label(it.id)}
         <span class="score" title="${title}">${text(it.score)} ± ${text(it.std)}
-          <span class="meter"><b style="left:${pos(it.score - it.std)};right:calc(100% - ${pos(it.score + it.std)})"></b><i style="left:0;width:${pos(it.score)}"></i></span></span>
+          <span class="meter"><b data-style="left:${pos(it.score - it.std)};right:calc(100% - ${pos(it.score + it.std)})"></b><i data-style="left:0;width:${pos(it.score)}"></i></span></span>
       </li>`).join("");
+    applyStyles(this.$.recommendations);
   }
 
   #renderHeatmap() {
@@ -594,20 +705,21 @@ export class TanpRecommender extends HTMLElement {
     // An absolute colour scale: 0 % to 100 % of a user's assignment (legend below).
     const min = 0, max = 1;
     const scale = (v) => v;
-    let html = `<div class="heat" style="grid-template-columns: 7em repeat(${k}, 1fr)"><span></span>`;
-    for (let j = 0; j < k; j++) html += `<span class="muted" style="text-align:center">${j + 1}</span>`;
+    let html = `<div class="heat" data-style="grid-template-columns:7em repeat(${k}, 1fr)"><span></span>`;
+    for (let j = 0; j < k; j++) html += `<span class="muted centre">${j + 1}</span>`;
     html += "</div>";
     for (const r of rows) {
-      html += `<div class="heat" data-testid="heatmap-row" data-kind="${r.kind}" style="grid-template-columns: 7em repeat(${k}, 1fr)">
+      html += `<div class="heat" data-testid="heatmap-row" data-kind="${r.kind}" data-style="grid-template-columns:7em repeat(${k}, 1fr)">
         <span class="label ${r.kind}">${escapeHtml(r.label)}</span>`;
       for (const v of r.values) {
-        html += `<span class="cell" data-testid="heatmap-cell" data-value="${v}" title="${(v * 100).toFixed(1)}%" style="background:${heat(scale(v))}"></span>`;
+        html += `<span class="cell" data-testid="heatmap-cell" data-value="${v}" title="${(v * 100).toFixed(1)}%" data-style="background:${heat(scale(v))}"></span>`;
       }
       html += "</div>";
     }
     const pct = (v) => `${(v * 100).toFixed(1)}%`;
-    html += `<div class="legend"><span>${pct(min)}</span><span class="ramp" style="background:linear-gradient(to right, ${heat(0)}, ${heat(1)})"></span><span>${pct(max)}</span></div>`;
+    html += `<div class="legend"><span>${pct(min)}</span><span class="ramp" data-style="background:linear-gradient(to right, ${heat(0)}, ${heat(1)})"></span><span>${pct(max)}</span></div>`;
     this.$.heatmap.innerHTML = html;
+    applyStyles(this.$.heatmap);
   }
 
   #onClick(e) {

@@ -182,6 +182,14 @@ struct ServeArgs {
     dir: PathBuf,
     #[arg(long, default_value_t = 8080)]
     port: u16,
+    /// Let pages of any origin fetch these files (Access-Control-Allow-Origin: *): serve the
+    /// widget, the package and a model for a site on another origin, as a CDN would.
+    #[arg(long)]
+    cors: bool,
+    /// The Content-Security-Policy sent with every response ("none": no policy). Default: the
+    /// strict policy the demo pages and the widget are written for.
+    #[arg(long, default_value = tanp::serve::STRICT_CSP)]
+    csp: String,
 }
 
 #[derive(Clone, Copy, ValueEnum, Serialize, Deserialize, PartialEq, Debug)]
@@ -256,6 +264,12 @@ struct TrainArgs {
     /// validation): encoder and task network H, H; r and s H; decoder H, H, H/2.
     #[arg(long)]
     hidden: Option<usize>,
+    /// The decoder's hidden sizes, comma-separated (after --hidden; default: the paper's).
+    #[arg(long, value_delimiter = ',')]
+    decoder_hidden: Option<Vec<usize>>,
+    /// Width of the task embeddings t_i and o_i (Eq. 10-12) that generate the FiLM parameters.
+    #[arg(long)]
+    t_dim: Option<usize>,
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long)]
@@ -477,6 +491,10 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
         c.task_hidden = vec![h, h];
         c.decoder_hidden = vec![h, h, (h / 2).max(1)];
     }
+    if let Some(d) = &args.decoder_hidden {
+        c.decoder_hidden = d.clone();
+    }
+    c.t_dim = args.t_dim.unwrap_or(c.t_dim);
     c.k = args.k.unwrap_or(c.k);
     c.lambda = args.lambda.unwrap_or(c.lambda);
     c.objective = match args.objective {
@@ -1309,7 +1327,15 @@ fn main() -> ExitCode {
         Command::Recommend(a) => cmd_recommend(a),
         Command::Export(a) => cmd_export(a),
         Command::Baseline(a) => cmd_baseline(a),
-        Command::Serve(a) => tanp::serve::serve(&a.dir, a.port),
+        Command::Serve(a) => tanp::serve::serve(
+            &a.dir,
+            a.port,
+            tanp::serve::ServeOptions {
+                cors: a.cors,
+                csp: (a.csp != "none").then_some(a.csp),
+                ..Default::default()
+            },
+        ),
         Command::Bench(a) => cmd_bench(a),
         Command::Catalog(a) => cmd_catalog(a),
     };

@@ -21,9 +21,10 @@ export const MODES = [
 
 /**
  * Copies www/ (with pkg/ and the shipped model) to a temporary folder, adds broken bundles
- * for the error tests, and serves it on a free loopback port.
+ * for the error tests, and serves it on a free loopback port (`tanp serve` with `args`; by
+ * default with its strict Content-Security-Policy).
  */
-export async function serveSite() {
+export async function serveSite(args = []) {
   for (const need of ["www/pkg/index.js", "www/pkg/tanp_bg.wasm", "www/pkg/tanp_webgpu_bg.wasm", "www/model/manifest.json"]) {
     if (!fs.existsSync(path.join(ROOT, need))) throw new Error(`${need} is missing: run scripts/build-web.sh`);
   }
@@ -45,7 +46,20 @@ export async function serveSite() {
   fs.rmSync(path.join(missing, "catalog.json"));
   brokenBundles(dir, model);
 
-  const server = spawn(TANP, ["serve", "--dir", dir, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const server = await serveDir(dir, args);
+  return {
+    url: server.url,
+    dir,
+    close() {
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `tanp serve` on `dir` (with extra `args`, e.g. --cors or --csp) on a free loopback port. */
+export async function serveDir(dir, args = []) {
+  const server = spawn(TANP, ["serve", "--dir", dir, "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise((resolve, reject) => {
     let out = "";
     server.stdout.on("data", (d) => {
@@ -55,14 +69,7 @@ export async function serveSite() {
     });
     server.on("exit", (code) => reject(new Error(`tanp serve exited with ${code}: ${out}`)));
   });
-  return {
-    url,
-    dir,
-    close() {
-      server.kill();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { url, close: () => server.kill() };
 }
 
 const sha256 = (bytes) => crypto.createHash("sha256").update(bytes).digest("hex");

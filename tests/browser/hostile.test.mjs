@@ -4,7 +4,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { MODES, launch, serveSite } from "./harness.mjs";
 
-const site = await serveSite();
+// These tests run their code in the page with eval(), which the strict policy forbids: the
+// API is tested here, the policy in embedding.test.mjs.
+const site = await serveSite(["--csp", "none"]);
 after(() => site.close());
 
 /** Runs `body(api, arg)` in the page with the package's exports; returns its value. */
