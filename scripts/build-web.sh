@@ -35,6 +35,9 @@ build webgpu tanp_webgpu wasm-size
 # Each glue module becomes a factory of fresh instances (web/index.js restarts a trapped one).
 node scripts/glue-factory.mjs pkg/tanp.js pkg/tanp_webgpu.js
 cp web/index.js web/index.d.ts pkg/
+# Each build's SHA-256 is its key in the visitor's cache (web/index.js, WASM_SHA256).
+sed -i -e "s/@CPU_WASM_SHA256@/$(sha256sum pkg/tanp_bg.wasm | cut -d' ' -f1)/" \
+  -e "s/@WEBGPU_WASM_SHA256@/$(sha256sum pkg/tanp_webgpu_bg.wasm | cut -d' ' -f1)/" pkg/index.js
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 cat > pkg/package.json <<JSON
 {

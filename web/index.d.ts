@@ -14,6 +14,12 @@ export interface LoadOptions {
    * model moves to the new instance on its next call.
    */
   timeoutMs?: number;
+  /**
+   * Called as the bundle and the wasm build download (or come out of the browser's cache, where
+   * an earlier visit kept them under their SHA-256): bytes so far, the total known so far (the
+   * manifest's sizes, then the wasm's), and the file.
+   */
+  onProgress?: (progress: { loaded: number; total: number; file: string }) => void;
 }
 
 /** The most ratings one request may hold. */

@@ -52,6 +52,8 @@ class Engine {
   #inFlight = new Set();
   /** The live instance's wasm exports, once instantiated. */
   live = null;
+  /** Where the next instantiation reports the wasm download (set by a load). */
+  progress = null;
 
   constructor(backend, wasmUrl) {
     this.#backend = backend;
@@ -65,7 +67,10 @@ class Engine {
       this.#instance = MODULES[this.#backend]()
         .then(async ({ createInstance }) => {
           const glue = createInstance();
-          const exports = await glue.default(this.#wasmUrl ? { module_or_path: this.#wasmUrl } : undefined);
+          const url = this.#wasmUrl ?? new URL(WASM_FILES[this.#backend], import.meta.url);
+          const sha = WASM_SHA256[this.#backend];
+          const bytes = await cachedBytes(url, sha.startsWith("@") ? "" : sha, this.progress, "application/wasm", true);
+          const exports = await glue.default({ module_or_path: bytes });
           glue.setPanicHandler((message) => this.retire(generation, `the wasm module panicked: ${shorten(String(message).replace(/\s+/g, " "), 500)}`));
           if (generation === this.generation) this.live = exports;
           return glue;
@@ -195,7 +200,70 @@ async function chooseBackend(requested) {
   return { backend: "webgpu", reason: `WebGPU ${requested === "webgpu" ? "requested" : "hardware adapter"}: ${name}` };
 }
 
-async function fetchBytes(url) {
+/**
+ * The SHA-256 of each wasm build, written into pkg/index.js by scripts/build-web.sh: the key under
+ * which a visitor's browser keeps it (a changed build has another key and is fetched again).
+ */
+const WASM_SHA256 = { cpu: "@CPU_WASM_SHA256@", webgpu: "@WEBGPU_WASM_SHA256@" };
+const WASM_FILES = { cpu: "tanp_bg.wasm", webgpu: "tanp_webgpu_bg.wasm" };
+/** The Cache API store for bundle files and wasm builds, keyed by their SHA-256. */
+const CACHE = "tanp-web-v1";
+
+/**
+ * Counts downloaded bytes against a total that grows as sizes become known, and reports each
+ * change to `onProgress({ loaded, total, file })`.
+ */
+class Progress {
+  loaded = 0;
+  total = 0;
+  #onProgress;
+
+  constructor(onProgress) {
+    this.#onProgress = typeof onProgress === "function" ? onProgress : null;
+  }
+
+  expect(bytes) {
+    this.total += bytes;
+  }
+
+  add(bytes, file) {
+    this.loaded += bytes;
+    try {
+      this.#onProgress?.({ loaded: this.loaded, total: Math.max(this.total, this.loaded), file });
+    } catch {
+      // A listener that throws does not stop the download.
+    }
+  }
+}
+
+/** The body of `response` as bytes, reported to `progress` chunk by chunk. */
+async function readBody(response, progress, file) {
+  if (!response.body?.getReader) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    progress?.add(bytes.length, file);
+    return bytes;
+  }
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    progress?.add(value.length, file);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
+}
+
+/** The bytes at `url`; with `sized`, its Content-Length joins the progress total first. */
+async function fetchBytes(url, progress, sized = false) {
   let response;
   try {
     response = await fetch(url);
@@ -203,7 +271,71 @@ async function fetchBytes(url) {
     throw new Error(`cannot fetch ${url}: ${reason(e)}`);
   }
   if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+  if (sized) progress?.expect(Number(response.headers.get("Content-Length")) || 0);
+  return readBody(response, progress, String(url).split("/").pop());
+}
+
+/** The browser's cache for this package, or null where there is none (insecure contexts). */
+async function openCache() {
+  try {
+    return globalThis.caches ? await globalThis.caches.open(CACHE) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The bytes at `url`, whose SHA-256 is `sha256`: from the Cache API when an earlier visit kept
+ * them, else downloaded (with progress) and kept; older versions of the same file are dropped.
+ */
+async function cachedBytes(url, sha256, progress, type = "application/octet-stream", sized = false) {
+  const cache = sha256 && /^[0-9a-f]{64}$/.test(sha256) ? await openCache() : null;
+  const key = new URL(url, globalThis.location?.href);
+  key.searchParams.set("sha256", sha256);
+  const file = key.pathname.split("/").pop();
+  if (cache) {
+    const hit = await cache.match(key.href).catch(() => null);
+    if (hit) {
+      if (sized) progress?.expect(Number(hit.headers.get("Content-Length")) || 0);
+      return readBody(hit, progress, file);
+    }
+  }
+  const bytes = await fetchBytes(url, progress, sized);
+  if (cache) {
+    try {
+      for (const old of await cache.keys()) {
+        const u = new URL(old.url);
+        if (u.origin === key.origin && u.pathname === key.pathname && u.href !== key.href) await cache.delete(old);
+      }
+      const headers = { "Content-Type": type, "Content-Length": String(bytes.length) };
+      await cache.put(key.href, new Response(bytes, { headers }));
+    } catch {
+      // A full or unavailable cache: the download is used without being kept.
+    }
+  }
+  return bytes;
+}
+
+/**
+ * The three files of a bundle: the manifest first (small, always fetched: it says whether the
+ * bundle changed), then the catalog and the weights from the cache or the network, keyed by the
+ * SHA-256 the manifest gives them. The manifest's sizes make the progress total.
+ */
+async function fetchBundle(base, progress) {
+  const manifest = await fetchBytes(base + "manifest.json", progress);
+  let files = {};
+  try {
+    files = JSON.parse(new TextDecoder().decode(manifest)).files ?? {};
+  } catch {
+    // Not JSON: the wasm module says what is wrong with it.
+  }
+  const entry = (name) => (files && typeof files[name] === "object" ? files[name] : {});
+  const names = ["catalog.json", "weights.safetensors"];
+  progress.expect(manifest.length);
+  for (const name of names) progress.expect(Number(entry(name).bytes) || 0);
+  const [catalog, weights] = await Promise.all(names.map((name) =>
+    cachedBytes(base + name, String(entry(name).sha256 ?? ""), progress)));
+  return [manifest, catalog, weights];
 }
 
 const now = () => globalThis.performance?.now() ?? Date.now();
@@ -285,7 +417,7 @@ export class Recommender {
    * `webgpuWasmUrl`: where tanp_bg.wasm / tanp_webgpu_bg.wasm live, when not next to this file.
    * `timeoutMs`: how long one call into wasm may take before the module is restarted.
    */
-  static async load(modelUrl, { backend = "auto", wasmUrl, webgpuWasmUrl, timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  static async load(modelUrl, { backend = "auto", wasmUrl, webgpuWasmUrl, timeoutMs = DEFAULT_TIMEOUT_MS, onProgress } = {}) {
     const start = now();
     if (!BACKENDS.includes(backend)) {
       throw new Error(`unknown backend ${JSON.stringify(backend)}: expected "auto", "webgpu" or "cpu"`);
@@ -296,11 +428,14 @@ export class Recommender {
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new Error(`timeoutMs must be a positive number, found ${shorten(timeoutMs, 40)}`);
     const base = String(modelUrl).replace(/\/?$/, "/");
     const urls = { cpu: wasmUrl, webgpu: webgpuWasmUrl };
-    const bundle = Promise.all(["manifest.json", "catalog.json", "weights.safetensors"].map((f) => fetchBytes(base + f)));
+    const progress = new Progress(onProgress);
+    const bundle = fetchBundle(base, progress);
     bundle.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
     let choice = await chooseBackend(backend);
     const create = async (backend) => {
-      const model = new Recommender(engine(backend, urls[backend]), await bundle, backend, timeoutMs);
+      const e = engine(backend, urls[backend]);
+      e.progress = progress;
+      const model = new Recommender(e, await bundle, backend, timeoutMs);
       await model.#ready();
       return model;
     };

@@ -1,11 +1,13 @@
 // <tanp-recommender model="model/" backend="auto" top="10" min-ratings="50" call-timeout="30000"
-// worker="worker.js">: the TaNP demo widget.
+// worker="worker.js" loading="lazy">: the TaNP demo widget.
 // A visitor rates a few items; the model (in a Web Worker) adapts to them with no gradient
 // step and shows the top-N with their uncertainty and the visitor's soft cluster assignment
 // beside sampled training tasks (the paper's Figure 4). A visitor may also give demographics
 // (optional; the model handles "not given"). Ratings and demographics persist in localStorage.
 // Styling: --tanp-font, --tanp-fg, --tanp-bg, --tanp-muted, --tanp-accent, --tanp-border,
-// --tanp-radius, --tanp-heat-low, --tanp-heat-high.
+// --tanp-radius, --tanp-star, --tanp-heat-low, --tanp-heat-high; parts bar, rate, candidates,
+// ratings, recommendations, figure4, heatmap. Types: tanp-recommender.d.ts; every attribute,
+// property, event, part and CSS property: custom-elements.json.
 
 const STYLE = `
 :host { display: block; font: 14px/1.4 var(--tanp-font, system-ui, sans-serif);
@@ -131,6 +133,7 @@ export class TanpRecommender extends HTMLElement {
   #worker = null;
   #pending = new Map();
   #restarts = 0;
+  #observer = null;
   #catalog = [];
   #byId = new Map();
   #starters = [];
@@ -155,10 +158,10 @@ export class TanpRecommender extends HTMLElement {
         <span class="muted" data-ref="timing"></span>
       </div>
       <div class="grid">
-        <section>
+        <section part="rate">
           <h3>Rate movies</h3>
           <input type="search" data-testid="search" placeholder="Search the catalog…" aria-label="Search the catalog">
-          <ul data-ref="candidates" aria-label="Movies to rate"></ul>
+          <ul data-ref="candidates" part="candidates" aria-label="Movies to rate"></ul>
           <details data-testid="profile" data-ref="profile" hidden>
             <summary>About you (optional)</summary>
             <p class="muted small">Not needed: the model was trained to work without it. If given, it is
@@ -166,17 +169,17 @@ export class TanpRecommender extends HTMLElement {
             <div class="profile" data-ref="profileFields"></div>
           </details>
         </section>
-        <section>
+        <section part="ratings">
           <h3>Your ratings <button class="text" data-ref="clear" type="button">Clear</button></h3>
           <ul data-ref="rated" aria-label="Your ratings"></ul>
           <h3 class="spaced">Recommended for you</h3>
           <label class="small muted" data-ref="wellKnownLabel"><input type="checkbox" data-testid="well-known" data-ref="wellKnown" checked>
             well-known films only (rated by at least <span data-ref="minRatings"></span> training users)</label>
-          <ol data-ref="recommendations" aria-label="Recommendations"></ol>
+          <ol data-ref="recommendations" part="recommendations" aria-label="Recommendations"></ol>
         </section>
-        <section>
+        <section part="figure4">
           <h3>Soft cluster assignment (Figure 4)</h3>
-          <div data-testid="heatmap" data-ref="heatmap" role="img" aria-label="Soft cluster assignments"></div>
+          <div data-testid="heatmap" data-ref="heatmap" part="heatmap" role="img" aria-label="Soft cluster assignments"></div>
           <p class="muted small">Each row is a task: your ratings, then ${""}sampled training users. Each cell is the
           probability c<sub>ij</sub> (Eq. 11) that the task belongs to cluster j of the global pool.</p>
         </section>
@@ -200,10 +203,25 @@ export class TanpRecommender extends HTMLElement {
   }
 
   connectedCallback() {
-    if (!this.#loaded) this.#load();
+    if (this.#loaded) return;
+    // loading="lazy": nothing is downloaded until the widget comes near the viewport.
+    if (this.getAttribute("loading") === "lazy" && typeof IntersectionObserver === "function") {
+      this.#setStatus("The model loads when this comes into view.");
+      this.#observer = new IntersectionObserver((entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        this.#observer.disconnect();
+        this.#observer = null;
+        if (!this.#loaded && this.isConnected) this.#load();
+      }, { rootMargin: "200px" });
+      this.#observer.observe(this);
+      return;
+    }
+    this.#load();
   }
 
   disconnectedCallback() {
+    this.#observer?.disconnect();
+    this.#observer = null;
     this.#worker?.terminate();
     this.#worker = null;
     this.#loaded = null;
@@ -351,6 +369,13 @@ export class TanpRecommender extends HTMLElement {
     this.#worker.onmessage = ({ data }) => {
       const p = this.#pending.get(data.id);
       if (!p) return;
+      if (data.progress) {
+        const { loaded, total } = data.progress;
+        const mb = (n) => (n / 1e6).toFixed(1);
+        this.#setStatus(`Loading the model… ${total ? Math.round((100 * loaded) / total) : 0} % (${mb(loaded)} of ${mb(total)} MB)`);
+        this.#emit("tanp-progress", data.progress);
+        return;
+      }
       this.#pending.delete(data.id);
       data.ok ? p.resolve(data.result) : p.reject(new Error(data.error));
     };

@@ -1,6 +1,7 @@
 // The Web Worker that hosts the wasm model, so the page never freezes while it computes.
 // Messages: { id, op: "load", modelUrl, backend }, { id, op: "recommend" | "explain", request };
-// replies: { id, ok: true, result } or { id, ok: false, error }.
+// replies: { id, ok: true, result } or { id, ok: false, error }, and while loading
+// { id, progress: { loaded, total, file } }.
 import { Recommender } from "./pkg/index.js";
 
 let recommender = null;
@@ -10,7 +11,9 @@ async function handle(message) {
     case "load": {
       recommender?.free();
       recommender = null;
-      const r = await Recommender.load(message.modelUrl, { backend: message.backend });
+      // Download progress goes to the page as { id, progress: { loaded, total, file } }.
+      const onProgress = (progress) => self.postMessage({ id: message.id, progress });
+      const r = await Recommender.load(message.modelUrl, { backend: message.backend, onProgress });
       recommender = r;
       return {
         backend: r.backend,

@@ -110,6 +110,22 @@ for (const mode of MODES) {
       });
     }
 
+    test("load reports its progress up to the total", async () => {
+      const events = await inPage(page, async (Recommender) => {
+        const events = [];
+        await Recommender.load("/model/", { backend: "cpu", onProgress: (p) => events.push(p) });
+        return events;
+      });
+      assert.ok(events.length >= 3, `${events.length} progress events`);
+      for (let i = 1; i < events.length; i++) assert.ok(events[i].loaded >= events[i - 1].loaded, "loaded never falls");
+      const last = events.at(-1);
+      assert.equal(last.loaded, last.total, "ends at the total");
+      const bundle = ["manifest.json", "catalog.json", "weights.safetensors"]
+        .reduce((n, f) => n + fs.statSync(path.join(ROOT, "www/model", f)).size, 0);
+      assert.ok(last.total >= bundle, `${last.total} >= ${bundle}`);
+      assert.ok(events.some((e) => e.file === "weights.safetensors"));
+    });
+
     test("corrupt or mismatched bundles are rejected with a message", async () => {
       const load = (url, backend = "cpu") => inPage(page, async (Recommender, [url, backend]) => {
         await Recommender.load(url, { backend });

@@ -291,6 +291,55 @@ for (const mode of MODES) {
       await context.close();
     });
 
+    // A second visit takes the bundle and the wasm from the browser's cache (keyed by their
+    // SHA-256): the network sees neither; the first visit's progress rises to its total.
+    if (!mode.webgpu) test("a second visit downloads neither model nor wasm; progress on the first", async () => {
+      const context = await browser.newContext();
+      const seen = [];
+      context.on("request", (r) => seen.push(new URL(r.url()).pathname));
+      const page = await context.newPage();
+      await page.addInitScript(() => {
+        window.progress = [];
+        document.addEventListener("tanp-progress", (e) => window.progress.push(e.detail));
+      });
+      await page.goto(site.url);
+      await ready(page);
+      const progress = await page.evaluate(() => window.progress);
+      assert.ok(progress.length > 0);
+      assert.equal(progress.at(-1).loaded, progress.at(-1).total);
+      const heavy = ["/model/catalog.json", "/model/weights.safetensors", "/pkg/tanp_bg.wasm"];
+      for (const f of heavy) assert.ok(seen.includes(f), `first visit fetched ${f}`);
+      seen.length = 0;
+      const again = await context.newPage();
+      await again.goto(site.url);
+      await ready(again);
+      assert.match(await text(again, "status"), /Ready/);
+      for (const f of heavy) assert.ok(!seen.includes(f), `second visit fetched ${f}: ${seen.join(", ")}`);
+      await context.close();
+    });
+
+    // loading="lazy": nothing is downloaded until the widget scrolls into view.
+    if (!mode.webgpu) test("a lazy widget loads when it comes into view", async () => {
+      const context = await browser.newContext();
+      const seen = [];
+      context.on("request", (r) => seen.push(new URL(r.url()).pathname));
+      const page = await context.newPage();
+      // A page whose widget starts far below the fold (no inline style: the server's CSP).
+      fs.writeFileSync(path.join(site.dir, "lazy.css"), "#spacer { height: 5000px; }\n");
+      fs.writeFileSync(path.join(site.dir, "lazy.html"), `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>lazy</title><link rel="stylesheet" href="lazy.css"><link rel="icon" href="favicon.svg">
+<script type="module" src="tanp-recommender.js"></script></head>
+<body><div id="spacer"></div><tanp-recommender loading="lazy" model="model/"></tanp-recommender></body></html>`);
+      await page.goto(`${site.url}lazy.html`);
+      await page.waitForFunction(() => customElements.get("tanp-recommender"));
+      await page.waitForTimeout(500);
+      assert.ok(!seen.some((p) => p.startsWith("/model/")), `nothing loaded yet: ${seen.join(", ")}`);
+      await page.evaluate(() => document.querySelector("tanp-recommender").scrollIntoView());
+      await ready(page);
+      assert.ok(seen.includes("/model/weights.safetensors"));
+      await context.close();
+    });
+
     // Issue 12: the list follows the visitor. The issue's Disney visitor (five animated family
     // films, 1989-1995), and a visitor of the five most-rated science-fiction films outside family
     // and animation. (Five horror films, or five recent animated films, do not pass yet: see the
