@@ -38,6 +38,13 @@ cp web/index.js web/index.d.ts pkg/
 # Each build's SHA-256 is its key in the visitor's cache (web/index.js, WASM_SHA256).
 sed -i -e "s/@CPU_WASM_SHA256@/$(sha256sum pkg/tanp_bg.wasm | cut -d' ' -f1)/" \
   -e "s/@WEBGPU_WASM_SHA256@/$(sha256sum pkg/tanp_webgpu_bg.wasm | cut -d' ' -f1)/" pkg/index.js
+# The widget and its worker, their types and the custom-elements manifest, as the package ships
+# them (the worker imports the package's index.js beside it), and the README and licences.
+cp www/tanp-recommender.js pkg/widget.js
+sed 's|"./pkg/index.js"|"./index.js"|' www/worker.js > pkg/worker.js
+sed 's|"./pkg/index.js"|"./index.js"|' www/tanp-recommender.d.ts > pkg/widget.d.ts
+sed 's|"tanp-recommender.js"|"widget.js"|g' www/custom-elements.json > pkg/custom-elements.json
+cp web/README.md LICENSE-MIT LICENSE-APACHE pkg/
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 cat > pkg/package.json <<JSON
 {
@@ -49,11 +56,19 @@ cat > pkg/package.json <<JSON
   "main": "index.js",
   "module": "index.js",
   "types": "index.d.ts",
-  "exports": { ".": { "types": "./index.d.ts", "default": "./index.js" } },
+  "exports": {
+    ".": { "types": "./index.d.ts", "default": "./index.js" },
+    "./widget": { "types": "./widget.d.ts", "default": "./widget.js" },
+    "./worker": "./worker.js",
+    "./custom-elements.json": "./custom-elements.json",
+    "./*.wasm": "./*.wasm"
+  },
+  "customElements": "custom-elements.json",
   "files": ["index.js", "index.d.ts", "tanp.js", "tanp.d.ts", "tanp_glue.d.ts", "tanp_bg.wasm",
             "tanp_bg.wasm.d.ts", "tanp_webgpu.js", "tanp_webgpu.d.ts", "tanp_webgpu_glue.d.ts",
-            "tanp_webgpu_bg.wasm", "tanp_webgpu_bg.wasm.d.ts"],
-  "sideEffects": false
+            "tanp_webgpu_bg.wasm", "tanp_webgpu_bg.wasm.d.ts", "widget.js", "widget.d.ts",
+            "worker.js", "custom-elements.json", "README.md", "LICENSE-MIT", "LICENSE-APACHE"],
+  "sideEffects": ["./widget.js"]
 }
 JSON
 rm -rf www/pkg
