@@ -33,6 +33,37 @@ function figure(testid, caption, body, attrs = {}) {
   return html("figure", { "data-testid": testid, ...attrs }, [body, html("figcaption", { text: caption })]);
 }
 
+/**
+ * Accessible names for what was rendered under `root`: every chart (svg) becomes an image named
+ * by its figure's caption (or the nearest heading) followed by its values (its marks' titles),
+ * and every scrolling table wrapper a focusable, named region.
+ */
+function nameCharts(root = document) {
+  const nearestHeading = (el) => {
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      for (let p = e.previousElementSibling; p; p = p.previousElementSibling) {
+        if (/^H[1-4]$/.test(p.tagName)) return p.textContent.trim();
+      }
+    }
+    return "Chart";
+  };
+  for (const g of root.querySelectorAll("svg")) {
+    if (g.dataset.named) continue;
+    const caption = g.closest("figure")?.querySelector("figcaption")?.textContent.trim() ?? nearestHeading(g);
+    const own = g.getAttribute("aria-label");
+    const values = [...g.querySelectorAll("title")].map((t) => t.textContent.trim()).filter(Boolean);
+    const shown = values.slice(0, 60).join("; ") + (values.length > 60 ? `; and ${values.length - 60} more` : "");
+    g.setAttribute("role", "img");
+    g.setAttribute("aria-label", `${own && own !== caption ? `${own}. ` : ""}${caption}${values.length ? ` Values: ${shown}` : ""}`);
+    g.dataset.named = "";
+  }
+  for (const div of root.querySelectorAll(".scroll:not([tabindex])")) {
+    div.setAttribute("tabindex", "0");
+    div.setAttribute("role", "region");
+    div.setAttribute("aria-label", nearestHeading(div.firstElementChild ?? div));
+  }
+}
+
 const fmt = (v, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(d));
 
 /** An empty chart: the title and five horizontal grid lines labelled with their values. */
@@ -393,6 +424,7 @@ async function renderWalk(result) {
   steps.push(step("scores", "7. Final scores", "The decoder's predicted rating of the top items (z = μ), ± its spread over samples of z.",
     bars({ values: items.map((it) => it.score), errors: items.map((it) => it.std), markId: "fig2-score", zero: false })));
   host.replaceChildren(...steps);
+  nameCharts(host);
   status.textContent = `Figure 2 for your ${e.support.length} rating(s).`;
   status.dataset.ratings = String(e.support.length);
 }
@@ -419,6 +451,8 @@ try {
   renderCurves(data);
   renderAblation(data);
   renderCatalog(data);
+  nameCharts();
+  $("standard").addEventListener("change", () => nameCharts());
   const runs = data.tables.flatMap((t) => t.rows.filter((r) => r.ours).flatMap((r) => r.ours.runs)).length;
   status.textContent = `${runs} runs in the tables; ${data.paper_source}.`;
   status.dataset.ready = "";

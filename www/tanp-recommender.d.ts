@@ -7,7 +7,8 @@
  * (minRatings), call-timeout (callTimeout); worker and loading="lazy" as attributes only.
  * Parts: bar, rate, candidates, ratings, recommendations, figure4, heatmap.
  * CSS custom properties: --tanp-font, --tanp-fg, --tanp-bg, --tanp-muted, --tanp-accent,
- * --tanp-border, --tanp-radius, --tanp-star, --tanp-heat-low, --tanp-heat-high.
+ * --tanp-border, --tanp-radius, --tanp-star, --tanp-star-off, --tanp-heat-low, --tanp-heat-high,
+ * --tanp-heat-edge.
  */
 import type { Recommendation } from "./pkg/index.js";
 

@@ -5,7 +5,7 @@
 // beside sampled training tasks (the paper's Figure 4). A visitor may also give demographics
 // (optional; the model handles "not given"). Ratings and demographics persist in localStorage.
 // Styling: --tanp-font, --tanp-fg, --tanp-bg, --tanp-muted, --tanp-accent, --tanp-border,
-// --tanp-radius, --tanp-star, --tanp-heat-low, --tanp-heat-high; parts bar, rate, candidates,
+// --tanp-radius, --tanp-star, --tanp-star-off, --tanp-heat-low, --tanp-heat-high, --tanp-heat-edge; parts bar, rate, candidates,
 // ratings, recommendations, figure4, heatmap. Types: tanp-recommender.d.ts; every attribute,
 // property, event, part and CSS property: custom-elements.json.
 
@@ -28,9 +28,9 @@ li { display: flex; gap: .5em; align-items: center; justify-content: space-betwe
   border-bottom: 1px solid color-mix(in srgb, var(--border) 50%, transparent); }
 .title { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .stars { display: inline-flex; flex: none; }
-.stars button { background: none; border: 0; padding: 0 .1em; font-size: 1.2em; line-height: 1;
-  cursor: pointer; color: var(--border); }
-.stars button.on { color: var(--tanp-star, #f59f00); }
+.stars button { background: none; border: 0; padding: 0; font-size: 1.2em; line-height: 1;
+  min-width: 24px; min-height: 24px; cursor: pointer; color: var(--tanp-star-off, #7b8496); }
+.stars button.on { color: var(--tanp-star, #b86e00); }
 .stars button:focus-visible, button:focus-visible, input:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
 button.text { background: none; border: 1px solid var(--border); border-radius: var(--radius);
   padding: .2em .6em; font: inherit; cursor: pointer; color: inherit; }
@@ -39,7 +39,9 @@ button.text { background: none; border: 1px solid var(--border); border-radius: 
 .meter i { position: absolute; top: 0; bottom: 0; background: var(--accent); border-radius: 2px; }
 .meter b { position: absolute; top: -2px; bottom: -2px; background: color-mix(in srgb, var(--accent) 30%, transparent); }
 .heat { display: grid; gap: 2px; align-items: center; font-size: 12px; }
-.heat .cell { height: 20px; border-radius: 2px; }
+.heat .cell { height: 20px; border-radius: 2px; border: 1px solid var(--tanp-heat-edge, #7b8496); }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 .heat .label { white-space: nowrap; padding-right: .5em; color: var(--muted); }
 .heat .visitor { color: var(--accent); font-weight: 600; }
 .legend { display: flex; align-items: center; gap: .5em; margin-top: .5em; font-size: 12px; color: var(--muted); }
@@ -179,7 +181,7 @@ export class TanpRecommender extends HTMLElement {
         </section>
         <section part="figure4">
           <h3>Soft cluster assignment (Figure 4)</h3>
-          <div data-testid="heatmap" data-ref="heatmap" part="heatmap" role="img" aria-label="Soft cluster assignments"></div>
+          <div data-testid="heatmap" data-ref="heatmap" part="heatmap"></div>
           <p class="muted small">Each row is a task: your ratings, then ${""}sampled training users. Each cell is the
           probability c<sub>ij</sub> (Eq. 11) that the task belongs to cluster j of the global pool.</p>
         </section>
@@ -653,7 +655,9 @@ export class TanpRecommender extends HTMLElement {
 
   #stars(item) {
     const current = this.#ratings.get(item) ?? 0;
-    let html = `<span class="stars" role="radiogroup" aria-label="Your rating">`;
+    const it = this.#byId.get(item);
+    const name = `Your rating of ${it.title}${it.year ? ` (${it.year})` : ""}`;
+    let html = `<span class="stars" role="radiogroup" aria-label="${escapeHtml(name)}">`;
     for (let s = 1; s <= 5; s++) {
       html += `<button type="button" role="radio" data-stars="${s}" aria-checked="${s === current}"
         aria-label="${s} star${s > 1 ? "s" : ""}" tabindex="${s === (current || 1) ? 0 : -1}"
@@ -730,7 +734,8 @@ export class TanpRecommender extends HTMLElement {
     // An absolute colour scale: 0 % to 100 % of a user's assignment (legend below).
     const min = 0, max = 1;
     const scale = (v) => v;
-    let html = `<div class="heat" data-style="grid-template-columns:7em repeat(${k}, 1fr)"><span></span>`;
+    // The colours are for the eye (hidden from screen readers); the table after them is the text.
+    let html = `<div aria-hidden="true"><div class="heat" data-style="grid-template-columns:7em repeat(${k}, 1fr)"><span></span>`;
     for (let j = 0; j < k; j++) html += `<span class="muted centre">${j + 1}</span>`;
     html += "</div>";
     for (const r of rows) {
@@ -742,7 +747,11 @@ export class TanpRecommender extends HTMLElement {
       html += "</div>";
     }
     const pct = (v) => `${(v * 100).toFixed(1)}%`;
-    html += `<div class="legend"><span>${pct(min)}</span><span class="ramp" data-style="background:linear-gradient(to right, ${heat(0)}, ${heat(1)})"></span><span>${pct(max)}</span></div>`;
+    html += `<div class="legend"><span>${pct(min)}</span><span class="ramp" data-style="background:linear-gradient(to right, ${heat(0)}, ${heat(1)})"></span><span>${pct(max)}</span></div></div>`;
+    html += `<table class="sr-only" data-testid="heatmap-table"><caption>Soft cluster assignments, percent</caption>
+      <tr><th scope="col">Task</th>${Array.from({ length: k }, (_, j) => `<th scope="col">cluster ${j + 1}</th>`).join("")}</tr>
+      ${rows.map((r) => `<tr><th scope="row">${escapeHtml(r.label)}</th>${r.values.map((v) => `<td>${(v * 100).toFixed(1)}%</td>`).join("")}</tr>`).join("")}
+    </table>`;
     this.$.heatmap.innerHTML = html;
     applyStyles(this.$.heatmap);
   }
@@ -758,13 +767,15 @@ export class TanpRecommender extends HTMLElement {
     if (remove) this.unrate(remove.dataset.remove);
   }
 
-  /** Arrow keys move along a row of stars and rate; digits 1-5 rate directly. */
+  /** Arrow keys move along a row of stars and rate; Home and End rate 1 and 5; digits 1-5 rate directly. */
   #onKey(e) {
     const star = e.target.closest?.("[data-stars]");
     if (!star) return;
     const item = star.closest("[data-item-id]").dataset.itemId;
     let s = Number(star.dataset.stars);
     if (e.key === "ArrowRight" || e.key === "ArrowUp") s = Math.min(5, s + 1);
+    else if (e.key === "Home") s = 1;
+    else if (e.key === "End") s = 5;
     else if (e.key === "ArrowLeft" || e.key === "ArrowDown") s = Math.max(1, s - 1);
     else if (/^[1-5]$/.test(e.key)) s = Number(e.key);
     else return;
