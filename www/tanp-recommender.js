@@ -32,8 +32,8 @@ li { display: flex; gap: .5em; align-items: center; justify-content: space-betwe
   min-width: 24px; min-height: 24px; cursor: pointer; color: var(--tanp-star-off, #7b8496); }
 .stars button.on { color: var(--tanp-star, #b86e00); }
 .stars button:focus-visible, button:focus-visible, input:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
-button.text { background: none; border: 1px solid var(--border); border-radius: var(--radius);
-  padding: .2em .6em; font: inherit; cursor: pointer; color: inherit; }
+button.text { background: none; border: 1px solid var(--tanp-star-off, #7b8496); border-radius: var(--radius);
+  padding: .2em .6em; font: inherit; cursor: pointer; color: inherit; min-width: 24px; min-height: 24px; }
 .score { flex: none; font-variant-numeric: tabular-nums; text-align: right; min-width: 8.5em; }
 .meter { display: block; height: 4px; background: var(--border); border-radius: 2px; margin-top: 2px; position: relative; }
 .meter i { position: absolute; top: 0; bottom: 0; background: var(--accent); border-radius: 2px; }
@@ -55,6 +55,7 @@ summary { cursor: pointer; font-weight: 600; }
 .small { font-size: 12px; }
 label.small { display: block; margin: -.2em 0 .3em; }
 h3.spaced { margin-top: 1em; }
+input[type=checkbox] { width: 24px; height: 24px; margin: 0 .3em 0 0; vertical-align: middle; }
 .centre { text-align: center; }
 `;
 
@@ -694,7 +695,7 @@ export class TanpRecommender extends HTMLElement {
     this.$.rated.innerHTML = this.#ratings.size
       ? [...this.#ratings].map(([id, r]) => `<li data-testid="rated" data-item-id="${escapeHtml(id)}" data-rating="${r}">
           ${this.#label(id)}<span aria-label="${r} stars">${"★".repeat(r)}</span>
-          <button type="button" class="text" data-remove="${escapeHtml(id)}" aria-label="Remove this rating">✕</button></li>`).join("")
+          <button type="button" class="text" data-remove="${escapeHtml(id)}" aria-label="Remove your rating of ${escapeHtml(this.#byId.get(id).title)}">✕</button></li>`).join("")
       : `<li class="muted">Nothing rated yet.</li>`;
     this.$.clear.disabled = this.#ratings.size === 0;
   }

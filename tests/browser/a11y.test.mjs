@@ -65,6 +65,12 @@ describe("accessibility, Chromium", () => {
     });
     assert.ok(out.name.includes(out.title), `${out.name} names ${out.title}`);
     assert.ok(out.size[0] >= 24 && out.size[1] >= 24, `a star is ${out.size.join(" x ")} px`);
+    // Every button and input of the widget is a target of at least 24 x 24 px.
+    const small = await p.evaluate(() => [...document.querySelector("tanp-recommender").shadowRoot
+      .querySelectorAll("button, input, select, summary")].filter((b) => b.offsetParent !== null)
+      .map((b) => [b.getAttribute("aria-label") ?? b.textContent.trim(), b.getBoundingClientRect()])
+      .filter(([, r]) => r.width < 24 || r.height < 24).map(([n, r]) => `${n}: ${r.width} x ${r.height}`));
+    assert.deepEqual(small, []);
     // End rates 5 stars, Home 1 star.
     const star = p.locator(`[data-testid=candidate][data-item-id="${out.id}"] [data-stars="1"]`);
     await star.focus();
