@@ -69,8 +69,8 @@ class Engine {
           const glue = createInstance();
           const url = this.#wasmUrl ?? new URL(WASM_FILES[this.#backend], import.meta.url);
           const sha = WASM_SHA256[this.#backend];
-          const bytes = await cachedBytes(url, sha.startsWith("@") ? "" : sha, this.progress, "application/wasm", true);
-          const exports = await glue.default({ module_or_path: bytes });
+          const response = await wasmResponse(url, sha.startsWith("@") ? "" : sha, this.progress);
+          const exports = await glue.default({ module_or_path: response });
           glue.setPanicHandler((message) => this.retire(generation, `the wasm module panicked: ${shorten(String(message).replace(/\s+/g, " "), 500)}`));
           if (generation === this.generation) this.live = exports;
           return glue;
@@ -262,8 +262,8 @@ async function readBody(response, progress, file) {
   return bytes;
 }
 
-/** The bytes at `url`; with `sized`, its Content-Length joins the progress total first. */
-async function fetchBytes(url, progress, sized = false) {
+/** The bytes at `url`, counted into `progress`. */
+async function fetchBytes(url, progress) {
   let response;
   try {
     response = await fetch(url);
@@ -271,7 +271,6 @@ async function fetchBytes(url, progress, sized = false) {
     throw new Error(`cannot fetch ${url}: ${reason(e)}`);
   }
   if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
-  if (sized) progress?.expect(Number(response.headers.get("Content-Length")) || 0);
   return readBody(response, progress, String(url).split("/").pop());
 }
 
@@ -288,32 +287,72 @@ async function openCache() {
  * The bytes at `url`, whose SHA-256 is `sha256`: from the Cache API when an earlier visit kept
  * them, else downloaded (with progress) and kept; older versions of the same file are dropped.
  */
-async function cachedBytes(url, sha256, progress, type = "application/octet-stream", sized = false) {
+async function cachedBytes(url, sha256, progress, type = "application/octet-stream") {
   const cache = sha256 && /^[0-9a-f]{64}$/.test(sha256) ? await openCache() : null;
   const key = new URL(url, globalThis.location?.href);
   key.searchParams.set("sha256", sha256);
   const file = key.pathname.split("/").pop();
   if (cache) {
     const hit = await cache.match(key.href).catch(() => null);
-    if (hit) {
-      if (sized) progress?.expect(Number(hit.headers.get("Content-Length")) || 0);
-      return readBody(hit, progress, file);
-    }
+    if (hit) return readBody(hit, progress, file);
   }
-  const bytes = await fetchBytes(url, progress, sized);
+  const bytes = await fetchBytes(url, progress);
   if (cache) {
-    try {
+    // Kept without waiting: a full or unavailable cache only means a download next time.
+    (async () => {
       for (const old of await cache.keys()) {
         const u = new URL(old.url);
         if (u.origin === key.origin && u.pathname === key.pathname && u.href !== key.href) await cache.delete(old);
       }
       const headers = { "Content-Type": type, "Content-Length": String(bytes.length) };
       await cache.put(key.href, new Response(bytes, { headers }));
-    } catch {
-      // A full or unavailable cache: the download is used without being kept.
-    }
+    })().catch(() => {});
   }
   return bytes;
+}
+
+/**
+ * The wasm build at `url` as a Response, so that the browser compiles it while it streams in and
+ * can keep the compiled code: from the Cache API when an earlier visit kept it under `sha256`,
+ * else from the network (kept for the next visit), its bytes counted into `progress`.
+ */
+async function wasmResponse(url, sha256, progress) {
+  const cache = /^[0-9a-f]{64}$/.test(sha256) ? await openCache() : null;
+  const key = new URL(url, globalThis.location?.href);
+  key.searchParams.set("sha256", sha256);
+  const file = key.pathname.split("/").pop();
+  const counted = (response) => {
+    const size = Number(response.headers.get("Content-Length")) || 0;
+    progress?.expect(size);
+    if (!response.body) {
+      progress?.add(size, file);
+      return response;
+    }
+    const count = new TransformStream({ transform(chunk, c) { progress?.add(chunk.length, file); c.enqueue(chunk); } });
+    return new Response(response.body.pipeThrough(count), { headers: { "Content-Type": "application/wasm" } });
+  };
+  const hit = cache ? await cache.match(key.href).catch(() => null) : null;
+  if (hit) return counted(hit);
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(`cannot fetch ${url}: ${reason(e)}`);
+  }
+  if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
+  if (cache) {
+    // Kept without waiting: a full or unavailable cache only means a download next time.
+    const copy = response.clone();
+    (async () => {
+      for (const old of await cache.keys()) {
+        const u = new URL(old.url);
+        if (u.origin === key.origin && u.pathname === key.pathname && u.href !== key.href) await cache.delete(old);
+      }
+      const headers = { "Content-Type": "application/wasm", "Content-Length": copy.headers.get("Content-Length") ?? "" };
+      await cache.put(key.href, new Response(copy.body, { headers }));
+    })().catch(() => {});
+  }
+  return counted(response);
 }
 
 /**
