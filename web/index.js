@@ -284,43 +284,51 @@ async function openCache() {
 }
 
 /**
- * The bytes at `url`, whose SHA-256 is `sha256`: from the Cache API when an earlier visit kept
- * them, else downloaded (with progress) and kept; older versions of the same file are dropped.
+ * Where a file whose SHA-256 is `sha256` is kept: the cache (null where there is none or the
+ * checksum is not one), its key (the URL with `?sha256=`), its name, and the cached copy, if any.
  */
-async function cachedBytes(url, sha256, progress, type = "application/octet-stream") {
-  const cache = sha256 && /^[0-9a-f]{64}$/.test(sha256) ? await openCache() : null;
+async function cacheEntry(url, sha256) {
+  const cache = /^[0-9a-f]{64}$/.test(sha256 ?? "") ? await openCache() : null;
   const key = new URL(url, globalThis.location?.href);
   key.searchParams.set("sha256", sha256);
-  const file = key.pathname.split("/").pop();
-  if (cache) {
-    const hit = await cache.match(key.href).catch(() => null);
-    if (hit) return readBody(hit, progress, file);
-  }
+  const hit = cache ? await cache.match(key.href).catch(() => null) : null;
+  return { cache, key, file: key.pathname.split("/").pop(), hit };
+}
+
+/**
+ * Keeps `body` under `key`, dropping older versions of the same file, without making anyone wait:
+ * a full or unavailable cache only means a download next time.
+ */
+function keep(cache, key, body, headers) {
+  if (!cache) return;
+  (async () => {
+    for (const old of await cache.keys()) {
+      const u = new URL(old.url);
+      if (u.origin === key.origin && u.pathname === key.pathname && u.href !== key.href) await cache.delete(old);
+    }
+    await cache.put(key.href, new Response(body, { headers }));
+  })().catch(() => {});
+}
+
+/**
+ * The bytes at `url`, whose SHA-256 is `sha256`: from the Cache API when an earlier visit kept
+ * them, else downloaded (with progress) and kept.
+ */
+async function cachedBytes(url, sha256, progress) {
+  const { cache, key, file, hit } = await cacheEntry(url, sha256);
+  if (hit) return readBody(hit, progress, file);
   const bytes = await fetchBytes(url, progress);
-  if (cache) {
-    // Kept without waiting: a full or unavailable cache only means a download next time.
-    (async () => {
-      for (const old of await cache.keys()) {
-        const u = new URL(old.url);
-        if (u.origin === key.origin && u.pathname === key.pathname && u.href !== key.href) await cache.delete(old);
-      }
-      const headers = { "Content-Type": type, "Content-Length": String(bytes.length) };
-      await cache.put(key.href, new Response(bytes, { headers }));
-    })().catch(() => {});
-  }
+  keep(cache, key, bytes, { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length) });
   return bytes;
 }
 
 /**
- * The wasm build at `url` as a Response, so that the browser compiles it while it streams in and
- * can keep the compiled code: from the Cache API when an earlier visit kept it under `sha256`,
- * else from the network (kept for the next visit), its bytes counted into `progress`.
+ * The wasm build at `url` as a Response, so that the browser compiles it while it streams in:
+ * from the Cache API when an earlier visit kept it under `sha256`, else from the network (kept
+ * for the next visit), its bytes counted into `progress`.
  */
 async function wasmResponse(url, sha256, progress) {
-  const cache = /^[0-9a-f]{64}$/.test(sha256) ? await openCache() : null;
-  const key = new URL(url, globalThis.location?.href);
-  key.searchParams.set("sha256", sha256);
-  const file = key.pathname.split("/").pop();
+  const { cache, key, file, hit } = await cacheEntry(url, sha256);
   const counted = (response) => {
     const size = Number(response.headers.get("Content-Length")) || 0;
     progress?.expect(size);
@@ -331,7 +339,6 @@ async function wasmResponse(url, sha256, progress) {
     const count = new TransformStream({ transform(chunk, c) { progress?.add(chunk.length, file); c.enqueue(chunk); } });
     return new Response(response.body.pipeThrough(count), { headers: { "Content-Type": "application/wasm" } });
   };
-  const hit = cache ? await cache.match(key.href).catch(() => null) : null;
   if (hit) return counted(hit);
   let response;
   try {
@@ -341,16 +348,8 @@ async function wasmResponse(url, sha256, progress) {
   }
   if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
   if (cache) {
-    // Kept without waiting: a full or unavailable cache only means a download next time.
-    const copy = response.clone();
-    (async () => {
-      for (const old of await cache.keys()) {
-        const u = new URL(old.url);
-        if (u.origin === key.origin && u.pathname === key.pathname && u.href !== key.href) await cache.delete(old);
-      }
-      const headers = { "Content-Type": "application/wasm", "Content-Length": copy.headers.get("Content-Length") ?? "" };
-      await cache.put(key.href, new Response(copy.body, { headers }));
-    })().catch(() => {});
+    const copy = response.clone(); // an unread clone would hold the whole body: only with a cache
+    keep(cache, key, copy.body, { "Content-Type": "application/wasm", "Content-Length": copy.headers.get("Content-Length") ?? "" });
   }
   return counted(response);
 }
