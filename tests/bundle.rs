@@ -3,9 +3,7 @@ mod common;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use common::{config, seeded, synthetic, values};
-use tanp::bundle::{
-    Bundle, CATALOG, CatalogFile, MANIFEST, TaskAssignment, WEIGHTS, weights_to_bytes,
-};
+use tanp::bundle::{Bundle, CATALOG, CatalogFile, MANIFEST, WEIGHTS, weights_to_bytes};
 use tanp::config::{DecoderKind, ModelConfig};
 use tanp::error::TanpError;
 use tanp::model::Tanp;
@@ -33,25 +31,7 @@ fn top(n: usize) -> RankOptions {
 }
 
 fn bundle(decoder: DecoderKind) -> Bundle {
-    let (data, _) = synthetic();
-    let cfg = config(&data, decoder);
-    let model = Tanp::new(&cfg, &Device::flex());
-    Bundle::new(
-        cfg.clone(),
-        "synthetic",
-        serde_json::json!({"command": "test"}),
-        vec![TaskAssignment {
-            user: "0".into(),
-            ratings: 8,
-            clusters: vec![1.0 / cfg.k as f32; cfg.k],
-        }],
-        CatalogFile {
-            items: data.catalog.clone(),
-            features: data.items.clone(),
-        },
-        weights_to_bytes(&model).unwrap(),
-    )
-    .unwrap()
+    common::synthetic_bundle(decoder)
 }
 
 fn parts(b: &Bundle) -> (Vec<u8>, Vec<u8>, Vec<u8>) {

@@ -240,3 +240,27 @@ pub fn train_and_check(
         swapped,
     }
 }
+
+/// A bundle of a freshly initialised model of `decoder` on the synthetic data (call [`seeded`]
+/// first), with one training task's uniform assignment.
+pub fn synthetic_bundle(decoder: DecoderKind) -> tanp::bundle::Bundle {
+    let (data, _) = synthetic();
+    let cfg = config(&data, decoder);
+    let model = tanp::model::Tanp::new(&cfg, &Device::flex());
+    tanp::bundle::Bundle::new(
+        cfg.clone(),
+        "synthetic",
+        serde_json::json!({"command": "test"}),
+        vec![tanp::bundle::TaskAssignment {
+            user: "0".into(),
+            ratings: 8,
+            clusters: vec![1.0 / cfg.k as f32; cfg.k],
+        }],
+        tanp::bundle::CatalogFile {
+            items: data.catalog.clone(),
+            features: data.items.clone(),
+        },
+        tanp::bundle::weights_to_bytes(&model).unwrap(),
+    )
+    .unwrap()
+}

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tanp::bundle::{Bundle, CATALOG, CatalogFile, MANIFEST, TaskAssignment, WEIGHTS, sha256};
+use tanp::bundle::{Bundle, CATALOG, MANIFEST, WEIGHTS, sha256};
 use tanp::config::DecoderKind;
 use tanp::model::Tanp;
 use tanp::recommend::block_on;
@@ -179,27 +179,9 @@ fn bundle_seed() -> [Vec<u8>; 3] {
     let read = |name: &str| std::fs::read(dir.join(name));
     if std::env::var("TANP_FUZZ_WRITE_CORPUS").is_ok() {
         let _guard = common::seeded();
-        let (data, _) = common::synthetic();
-        let cfg = common::config(&data, DecoderKind::GatingFilm);
-        let model = Tanp::new(&cfg, &Device::flex());
-        Bundle::new(
-            cfg.clone(),
-            "synthetic",
-            serde_json::json!({ "command": "the fuzz corpus" }),
-            vec![TaskAssignment {
-                user: "0".into(),
-                ratings: 3,
-                clusters: vec![1.0 / cfg.k as f32; cfg.k],
-            }],
-            CatalogFile {
-                items: data.catalog.clone(),
-                features: data.items.clone(),
-            },
-            tanp::bundle::weights_to_bytes(&model).unwrap(),
-        )
-        .unwrap()
-        .write(&dir)
-        .unwrap();
+        common::synthetic_bundle(DecoderKind::GatingFilm)
+            .write(&dir)
+            .unwrap();
     }
     let seed = [
         read(MANIFEST).unwrap(),

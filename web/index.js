@@ -262,8 +262,8 @@ async function readBody(response, progress, file) {
   return bytes;
 }
 
-/** The bytes at `url`, counted into `progress`. */
-async function fetchBytes(url, progress) {
+/** The response for `url`, or an Error that names the URL and what went wrong. */
+async function fetchOk(url) {
   let response;
   try {
     response = await fetch(url);
@@ -271,7 +271,12 @@ async function fetchBytes(url, progress) {
     throw new Error(`cannot fetch ${url}: ${reason(e)}`);
   }
   if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
-  return readBody(response, progress, String(url).split("/").pop());
+  return response;
+}
+
+/** The bytes at `url`, counted into `progress`. */
+async function fetchBytes(url, progress) {
+  return readBody(await fetchOk(url), progress, String(url).split("/").pop());
 }
 
 /** The browser's cache for this package, or null where there is none (insecure contexts). */
@@ -340,13 +345,7 @@ async function wasmResponse(url, sha256, progress) {
     return new Response(response.body.pipeThrough(count), { headers: { "Content-Type": "application/wasm" } });
   };
   if (hit) return counted(hit);
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new Error(`cannot fetch ${url}: ${reason(e)}`);
-  }
-  if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
+  const response = await fetchOk(url);
   if (cache) {
     const copy = response.clone(); // an unread clone would hold the whole body: only with a cache
     keep(cache, key, copy.body, { "Content-Type": "application/wasm", "Content-Length": copy.headers.get("Content-Length") ?? "" });
