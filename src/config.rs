@@ -45,6 +45,21 @@ impl DecoderKind {
     }
 }
 
+/// Where the item meets the user in the decoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecoderHead {
+    /// The paper (section 4.5): the item embedding is part of the decoder's input
+    /// `g^1 = [u | v_j | z]`, and an MLP of the concatenation gives the score.
+    #[default]
+    Mlp,
+    /// Not in the paper: the FiLM-modulated layers see the user side `[u | z]` only, giving
+    /// h_i; each item's embedding v_j gives an output vector and a bias `[e_j | b_j]` (one
+    /// linear map), and the score is `w . h_i + e_j . h_i + b_j`. An MLP of a concatenation
+    /// learns a dot product poorly (Rendle et al., RecSys 2020); a catalog needs one.
+    Dot,
+}
+
 /// Explicit ratings (regression, Eq. 17) or implicit feedback (binary, Eq. 18).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -174,6 +189,9 @@ pub struct ModelConfig {
     /// What the decoder predicts (bundles written before this option existed: `Rating`).
     #[serde(default)]
     pub objective: Objective,
+    /// Where the item meets the user (bundles written before this option existed: `Mlp`).
+    #[serde(default)]
+    pub head: DecoderHead,
 }
 
 impl ModelConfig {
@@ -202,6 +220,7 @@ impl ModelConfig {
             rating_min,
             rating_max,
             objective: Objective::Rating,
+            head: DecoderHead::Mlp,
         }
     }
 

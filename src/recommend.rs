@@ -119,7 +119,8 @@ pub struct Recommender {
     index: HashMap<String, u32>,
     /// v_j of every catalog item (Eq. 5/6), `[M, v_dim]`.
     v_all: Tensor<2>,
-    /// `W_v v_j` of the decoder's first layer for every item, `[M, h_1]`.
+    /// The decoder's item side for every item (`W_v v_j` of its first layer, or the dot
+    /// head's `[e_j | b_j]`), see [`crate::model::decoder::Decoder::item_part`].
     h_items: Tensor<2>,
     /// The model's scores are logits of a softmax over the catalog ([`Objective::Catalog`]).
     softmax: bool,
@@ -169,9 +170,7 @@ impl Recommender {
         }
         let all: Vec<u32> = (0..catalog.len() as u32).collect();
         let v_all = model.embed_items(&FieldInput::for_entities(items, &all, |_, _| false, device));
-        let h_items = model
-            .decoder
-            .first_layer_part(v_all.clone(), config.user.out_dim());
+        let h_items = model.item_part(v_all.clone(), config.user.out_dim());
         let softmax = config.objective == Objective::Catalog;
         Ok(Recommender {
             model,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use tanp::bundle::{Bundle, CatalogFile, TaskAssignment};
-use tanp::config::{DecoderKind, EmbeddingSpec, Fidelity, ModelConfig, Objective};
+use tanp::config::{DecoderHead, DecoderKind, EmbeddingSpec, Fidelity, ModelConfig, Objective};
 use tanp::data::clusters::{ClusterConfig, cluster_field, item_clusters};
 use tanp::data::split::{SplitConfig, make_episodes};
 use tanp::data::{Dataset, DatasetName, Episodes};
@@ -255,6 +255,11 @@ struct TrainArgs {
     out: PathBuf,
     #[arg(long, value_enum, default_value = "gating-film")]
     decoder: DecoderArg,
+    /// Where the item meets the user: `mlp` (the paper: v_j is part of the decoder's input)
+    /// or `dot` (not in the paper: the modulated layers see [u | z], and each item's
+    /// embedding gives an output vector and bias; see `DecoderHead`).
+    #[arg(long, value_enum, default_value = "mlp")]
+    decoder_head: HeadArg,
     /// `paper` follows the paper's equations; `official-code` reproduces the official code.
     #[arg(long, value_enum, default_value = "paper")]
     fidelity: FidelityArg,
@@ -270,6 +275,9 @@ struct TrainArgs {
     /// Width of the task embeddings t_i and o_i (Eq. 10-12) that generate the FiLM parameters.
     #[arg(long)]
     t_dim: Option<usize>,
+    /// Width of the latent variable z (Eq. 9).
+    #[arg(long)]
+    z_dim: Option<usize>,
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long)]
@@ -319,6 +327,12 @@ enum CatalogZArg {
     Sample,
     PosteriorMean,
     PriorMean,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum HeadArg {
+    Mlp,
+    Dot,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -495,11 +509,16 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
         c.decoder_hidden = d.clone();
     }
     c.t_dim = args.t_dim.unwrap_or(c.t_dim);
+    c.z_dim = args.z_dim.unwrap_or(c.z_dim);
     c.k = args.k.unwrap_or(c.k);
     c.lambda = args.lambda.unwrap_or(c.lambda);
     c.objective = match args.objective {
         ObjectiveArg::Rating => Objective::Rating,
         ObjectiveArg::Catalog => Objective::Catalog,
+    };
+    c.head = match args.decoder_head {
+        HeadArg::Mlp => DecoderHead::Mlp,
+        HeadArg::Dot => DecoderHead::Dot,
     };
     c.alpha = args.alpha;
     c

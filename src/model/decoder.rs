@@ -8,6 +8,8 @@ use burn::tensor::{Device, Tensor};
 
 use super::encoder::linear_stack;
 use crate::config::DecoderKind;
+#[cfg(doc)]
+use crate::config::DecoderHead;
 
 /// The feature modulation of one decoder layer, generated from the task embedding o_i.
 #[derive(Module, Debug)]
@@ -66,7 +68,12 @@ pub struct Decoder {
     pub layers: Vec<Linear>,
     /// One modulation per hidden layer; empty for the plain decoder.
     pub modulations: Vec<Modulation>,
+    /// Maps the last hidden layer to one score (MLP head), or to the user's term `w . h_i`
+    /// of the score (dot head).
     pub output: Linear,
+    /// The dot head only ([`DecoderHead::Dot`], not in the paper): `v_j -> [e_j | b_j]`,
+    /// each item's output vector (the last hidden width) and bias.
+    pub item_head: Option<Linear>,
 }
 
 impl Decoder {
@@ -88,7 +95,77 @@ impl Decoder {
             layers: linear_stack(input, hidden, device),
             modulations,
             output: LinearConfig::new(*hidden.last().expect("validated"), 1).init(device),
+            item_head: None,
         }
+    }
+
+    /// The same decoder with a dot head ([`DecoderHead::Dot`]) for item embeddings of width
+    /// `v_dim`; `input` given to [`Decoder::new`] is then the user side's width, `u_dim + z_dim`.
+    pub fn with_item_head(mut self, v_dim: usize, device: &Device) -> Self {
+        let [width, _] = self.output.weight.dims();
+        self.item_head = Some(LinearConfig::new(v_dim, width + 1).init(device));
+        self
+    }
+
+    /// The part of the decoder that depends on the item alone, for item embeddings `v`
+    /// (`[M, v_dim]`) that sit at column `start` of the MLP head's input: `W_v v_j` of the
+    /// first layer (`[M, h_1]`, MLP head) or `[e_j | b_j]` (`[M, h_L + 1]`, dot head). A caller
+    /// that scores a whole catalog computes it once.
+    pub fn item_part(&self, v: Tensor<2>, start: usize) -> Tensor<2> {
+        match &self.item_head {
+            Some(head) => head.forward(v),
+            None => self.first_layer_part(v, start),
+        }
+    }
+
+    /// Scores `[B, M]` of the items whose [`Decoder::item_part`] rows are `items` (`[M, w]`),
+    /// for the user side's first-layer pre-activation `h1_user` (`[B, h_1]`: `W_u u + W_z z +
+    /// b`) and each task's FiLM parameters (`[B, h_l]` each).
+    pub fn score_items(
+        &self,
+        h1_user: Tensor<2>,
+        film: &[FilmParams],
+        items: Tensor<2>,
+    ) -> Tensor<2> {
+        let [b, h] = h1_user.dims();
+        let [m, w] = items.dims();
+        match &self.item_head {
+            None => {
+                let h1 = items.unsqueeze_dim::<3>(0).expand([b, m, w]) + h1_user.unsqueeze_dim(1);
+                self.forward_from_first(h1, film)
+            }
+            Some(_) => {
+                let g = self
+                    .hidden_from_first(h1_user.reshape([b, 1, h]), film)
+                    .reshape([b, w - 1]);
+                let e = items.clone().slice([0..m, 0..w - 1]);
+                let bias = items.slice([0..m, w - 1..w]).reshape([1, m]);
+                g.clone().matmul(e.transpose()) + bias + self.output.forward(g)
+            }
+        }
+    }
+
+    /// Dot head: scores `[B, N]` of per-task items `v` (`[B, N, v_dim]`) for the user side's
+    /// first-layer pre-activation `h1_user` (`[B, h_1]`).
+    pub fn score_points(
+        &self,
+        h1_user: Tensor<2>,
+        film: &[FilmParams],
+        v: Tensor<3>,
+        head: &Linear,
+    ) -> Tensor<2> {
+        let [b, n, _] = v.dims();
+        let [_, h] = h1_user.dims();
+        let items = head.forward(v);
+        let [_, _, w] = items.dims();
+        let g = self
+            .hidden_from_first(h1_user.reshape([b, 1, h]), film)
+            .reshape([b, w - 1]);
+        let e = items.clone().slice([0..b, 0..n, 0..w - 1]);
+        let bias = items.slice([0..b, 0..n, w - 1..w]).reshape([b, n]);
+        (e * g.clone().unsqueeze_dim::<3>(1)).sum_dim(2).reshape([b, n])
+            + bias
+            + self.output.forward(g)
     }
 
     /// The FiLM parameters of every layer for task embeddings `o` (`[B, t_dim]`).
@@ -115,11 +192,18 @@ impl Decoder {
     /// ([`Decoder::first_layer_part`]).
     pub fn forward_from_first(&self, h1: Tensor<3>, film: &[FilmParams]) -> Tensor<2> {
         let [b, n, _] = h1.dims();
+        self.output
+            .forward(self.hidden_from_first(h1, film))
+            .reshape([b, n])
+    }
+
+    /// The last hidden layer `g^L` from the first layer's pre-activation.
+    fn hidden_from_first(&self, h1: Tensor<3>, film: &[FilmParams]) -> Tensor<3> {
         let mut g = Self::modulate(h1, film.first());
         for (l, layer) in self.layers.iter().enumerate().skip(1) {
             g = Self::modulate(layer.forward(g), film.get(l));
         }
-        self.output.forward(g).reshape([b, n])
+        g
     }
 
     /// `ReLU(gamma ⊙ h + beta)`, or `ReLU(h)` without modulation.

@@ -18,7 +18,9 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use crate::config::{CatalogZ, DecoderKind, Feedback, Fidelity, ModelConfig, Objective};
+use crate::config::{
+    CatalogZ, DecoderHead, DecoderKind, Feedback, Fidelity, ModelConfig, Objective,
+};
 use customization::{Customization, TaskIdentity, clustering_loss, official_clustering_loss};
 use decoder::{Decoder, FilmParams};
 use embedding::{FieldInput, SideEmbedding};
@@ -105,13 +107,23 @@ impl Tanp {
                 device,
             ),
             customization,
-            decoder: Decoder::new(
-                x_dim + config.z_dim,
-                &config.decoder_hidden,
-                config.t_dim,
-                config.decoder,
-                device,
-            ),
+            decoder: match config.head {
+                DecoderHead::Mlp => Decoder::new(
+                    x_dim + config.z_dim,
+                    &config.decoder_hidden,
+                    config.t_dim,
+                    config.decoder,
+                    device,
+                ),
+                DecoderHead::Dot => Decoder::new(
+                    config.user.out_dim() + config.z_dim,
+                    &config.decoder_hidden,
+                    config.t_dim,
+                    config.decoder,
+                    device,
+                )
+                .with_item_head(config.item.out_dim(), device),
+            },
             lambda: config.lambda,
             implicit: config.feedback == Feedback::Implicit,
             official_code: fidelity == Fidelity::OfficialCode,
@@ -179,10 +191,45 @@ impl Tanp {
     /// Raw decoder outputs for points `x` (`[B, N, x_dim]`) given one z per task (`[B, z_dim]`):
     /// a rating for explicit data, a logit for implicit data (see [`Tanp::to_score`]).
     pub fn decode(&self, x: Tensor<3>, z: Tensor<2>, film: &[FilmParams]) -> Tensor<2> {
-        let [b, n, _] = x.dims();
+        let [b, n, dx] = x.dims();
         let [_, dz] = z.dims();
-        let g1 = Tensor::cat(vec![x, z.unsqueeze_dim::<3>(1).expand([b, n, dz])], 2);
-        self.decoder.forward(g1, film)
+        match &self.decoder.item_head {
+            None => {
+                let g1 = Tensor::cat(vec![x, z.unsqueeze_dim::<3>(1).expand([b, n, dz])], 2);
+                self.decoder.forward(g1, film)
+            }
+            Some(head) => {
+                // x = [u | v_j]: u is the same in every point of a task.
+                let du = self.user_side_width() - dz;
+                let u = x.clone().slice([0..b, 0..1, 0..du]).reshape([b, du]);
+                let v = x.slice([0..b, 0..n, du..dx]);
+                self.decoder
+                    .score_points(self.user_side(u, z), film, v, head)
+            }
+        }
+    }
+
+    /// The width of the decoder's first-layer input that comes from the user side: the whole
+    /// input `u_dim + v_dim + z_dim` for the MLP head, `u_dim + z_dim` for the dot head.
+    fn user_side_width(&self) -> usize {
+        let [input, _] = self.decoder.layers[0].weight.dims();
+        input
+    }
+
+    /// `W_u u + W_z z + b`, the first-layer pre-activation's part from the user `u`
+    /// (`[B, u_dim]` or `[1, u_dim]`) and z (`[B, z_dim]`), `[B, h_1]`.
+    fn user_side(&self, u: Tensor<2>, z: Tensor<2>) -> Tensor<2> {
+        let [_, dz] = z.dims();
+        let decoder = &self.decoder;
+        decoder.first_layer_part(u, 0)
+            + decoder.first_layer_bias()
+            + decoder.first_layer_part(z, self.user_side_width() - dz)
+    }
+
+    /// The item side of the decoder for item embeddings `v` (`[M, v_dim]`), computed once
+    /// per catalog: see [`decoder::Decoder::item_part`].
+    pub fn item_part(&self, v: Tensor<2>, u_dim: usize) -> Tensor<2> {
+        self.decoder.item_part(v, u_dim)
     }
 
     /// The score shown to a user: the predicted rating, or for implicit data under the paper's
@@ -229,8 +276,8 @@ impl Tanp {
         self.step_losses(l_r, posterior, adapted)
     }
 
-    /// Raw decoder outputs `[B, M]` for every item whose first-layer part `W_v v_j` is a row of
-    /// `h_items` (`[M, h_1]`, see [`decoder::Decoder::first_layer_part`]), for users `u`
+    /// Raw decoder outputs `[B, M]` for every item whose item side is a row of `h_items`
+    /// (`W_v v_j` or `[e_j | b_j]`, see [`Tanp::item_part`]), for users `u`
     /// (`[B, u_dim]`, or `[1, u_dim]` shared), latents `z` (`[B, z_dim]`) and each task's FiLM
     /// parameters: Eq. 15/16 with the item-independent part of the first layer computed once
     /// per task rather than once per item.
@@ -241,14 +288,8 @@ impl Tanp {
         film: &[FilmParams],
         h_items: Tensor<2>,
     ) -> Tensor<2> {
-        let decoder = &self.decoder;
-        let [b, dz] = z.dims();
-        let [m, h] = h_items.dims();
-        let [input, _] = decoder.layers[0].weight.dims();
-        let per_task = decoder.first_layer_part(u, 0)
-            + decoder.first_layer_bias()
-            + decoder.first_layer_part(z, input - dz);
-        let h1 = h_items.unsqueeze_dim::<3>(0).expand([b, m, h]) + per_task.unsqueeze_dim(1);
+        let [b, _] = z.dims();
+        let per_task = self.user_side(u, z);
         let film: Vec<FilmParams> = film
             .iter()
             .map(|p| FilmParams {
@@ -256,7 +297,7 @@ impl Tanp {
                 beta: p.beta.clone().expand([b, p.beta.dims()[1]]),
             })
             .collect();
-        decoder.forward_from_first(h1, &film)
+        self.decoder.score_items(per_task, &film, h_items)
     }
 
     /// Algorithm 1 with the catalog objective ([`Objective::Catalog`], not in the paper): z from
@@ -286,9 +327,7 @@ impl Tanp {
         };
         let u = self.embed_users(&batch.users);
         let [_, du] = u.dims();
-        let h_items = self
-            .decoder
-            .first_layer_part(self.embed_items(all_items), du);
+        let h_items = self.item_part(self.embed_items(all_items), du);
         let raw = self.decode_items(u, z, &adapted.film, h_items);
         let l_r = loss::catalog_loss(raw, liked);
         self.step_losses(l_r, posterior, adapted)
