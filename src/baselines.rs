@@ -13,7 +13,7 @@ use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{HostBatch, Resplit, Task};
+use crate::batch::{HostBatch, Resplit};
 use crate::config::{Feedback, Fidelity, ModelConfig};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
@@ -22,6 +22,7 @@ use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
 use crate::model::{Tanp, TensorBatch};
 use crate::negatives::Negatives;
+use crate::task::Task;
 use crate::train::{epoch_bar, epoch_order, negative_sampler};
 
 /// Ranks every query item by how often training users liked it: the number of positive

@@ -1,46 +1,14 @@
-//! Tasks (section 3, Definition 3.1) and how a set of tasks becomes one padded tensor batch.
+//! How a set of tasks (section 3, [`crate::task`]) becomes one padded tensor batch.
 
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
 
 use crate::features::FeatureTable;
 use crate::model::TensorBatch;
 use crate::model::embedding::FieldInput;
 use crate::negatives::NegativeSampler;
-
-/// One interaction x_ij = (u_i, v_j) with its rating or label y_ij.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Interaction {
-    pub item: u32,
-    pub y: f32,
-}
-
-/// A task tau_i: a user with a support set S_i and a query set Q_i.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Task {
-    pub user: u32,
-    pub support: Vec<Interaction>,
-    pub query: Vec<Interaction>,
-}
-
-impl Task {
-    /// All interactions of the task, S_i then Q_i.
-    pub fn interactions(&self) -> impl Iterator<Item = Interaction> + '_ {
-        self.support.iter().chain(&self.query).copied()
-    }
-
-    /// Number of interactions N_i.
-    pub fn len(&self) -> usize {
-        self.support.len() + self.query.len()
-    }
-
-    /// Whether the task has no interaction.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+use crate::task::{Interaction, Task};
 
 /// One point of a batch and the roles it plays.
 #[derive(Clone, Copy, Debug)]

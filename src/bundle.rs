@@ -13,7 +13,6 @@
 
 use std::collections::BTreeMap;
 
-use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -122,42 +121,6 @@ fn entry(bytes: &[u8]) -> FileEntry {
         bytes: bytes.len(),
         sha256: sha256(bytes),
     }
-}
-
-/// A model's weights as safetensors bytes.
-pub fn weights_to_bytes(model: &Tanp) -> Result<Vec<u8>> {
-    let mut store = SafetensorsStore::from_bytes(None);
-    model
-        .save_into(&mut store)
-        .map_err(|e| TanpError::Model(format!("cannot serialise the weights: {e}")))?;
-    store
-        .get_bytes()
-        .map_err(|e| TanpError::Model(format!("cannot serialise the weights: {e}")))
-}
-
-/// A model built from `config` with the weights in `bytes` (safetensors); `source` names where
-/// the bytes came from in error messages. Used for bundles and for training checkpoints.
-pub fn model_from_bytes(
-    config: &ModelConfig,
-    bytes: Vec<u8>,
-    source: &str,
-    device: &Device,
-) -> Result<Tanp> {
-    config.validate()?;
-    let mut model = Tanp::new(config, device);
-    // Compact weights (q8 or f16, as bundles ship them) are widened: the model computes in F32.
-    let bytes = crate::compact_weights::widen(bytes)?;
-    let mut store = SafetensorsStore::from_bytes(Some(bytes));
-    let result = model.load_from(&mut store).map_err(|e| {
-        TanpError::Model(format!("{WEIGHTS} does not fit the manifest's model: {e}"))
-    })?;
-    if !result.missing.is_empty() {
-        return Err(TanpError::Model(format!(
-            "{source} lacks tensors the model needs: {:?}",
-            result.missing
-        )));
-    }
-    Ok(model)
 }
 
 impl Bundle {
@@ -317,7 +280,12 @@ impl Bundle {
     /// The model, ready to recommend on `device`. A catalog-objective bundle without profile
     /// fields was trained with every user field hidden, and refuses profiles.
     pub fn recommender(&self, device: &Device) -> Result<Recommender> {
-        let model = model_from_bytes(&self.manifest.config, self.weights.clone(), WEIGHTS, device)?;
+        let model = crate::weights::model_from_bytes(
+            &self.manifest.config,
+            self.weights.clone(),
+            WEIGHTS,
+            device,
+        )?;
         let recommender = Recommender::new(
             model,
             self.manifest.config.clone(),

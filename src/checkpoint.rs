@@ -18,7 +18,19 @@ use serde::{Deserialize, Serialize};
 use crate::config::ModelConfig;
 use crate::error::{Result, TanpError};
 use crate::model::Tanp;
-use crate::train::{EpochLog, TrainConfig};
+use crate::recipe::TrainConfig;
+
+/// One line of the training log.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub loss: f64,
+    pub prediction_loss: f64,
+    pub kl: f64,
+    pub clustering: f64,
+    pub valid_score: f64,
+    pub seconds: f64,
+}
 
 /// What a checkpoint holds besides the weights.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -208,7 +220,7 @@ pub fn save_model(model: &Tanp, path: &Path) -> Result<()> {
 /// Loads weights saved by [`save_model`] into a model built from `config`.
 pub fn load_model(config: &ModelConfig, path: &Path, device: &Device) -> Result<Tanp> {
     let bytes = std::fs::read(path).map_err(|e| TanpError::io(path, e))?;
-    crate::bundle::model_from_bytes(config, bytes, &path.display().to_string(), device)
+    crate::weights::model_from_bytes(config, bytes, &path.display().to_string(), device)
 }
 
 /// Which weights of a run directory to load.

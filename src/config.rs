@@ -75,10 +75,13 @@ impl Feedback {
     pub fn liked_from(self) -> f32 {
         match self {
             Feedback::Explicit => 4.0,
-            Feedback::Implicit => crate::negatives::POSITIVE_FROM,
+            Feedback::Implicit => POSITIVE_FROM,
         }
     }
 }
+
+/// Implicit labels at or above this are positives, below it negatives (labels are 0 or 1).
+pub const POSITIVE_FROM: f32 = 0.5;
 
 /// What the decoder is trained to predict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -4,11 +4,12 @@ use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{HostBatch, Task, normal_noise};
+use crate::batch::{HostBatch, normal_noise};
 use crate::config::Feedback;
 use crate::features::FeatureTable;
 use crate::metrics::{Definition, MetricTable};
 use crate::model::{Tanp, TensorBatch};
+use crate::task::Task;
 
 /// How z is chosen at test time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,8 +18,10 @@ pub mod recommend;
 pub mod request;
 #[cfg(feature = "native")]
 pub mod serve;
+pub mod task;
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
 pub mod web;
+pub mod weights;
 
 pub use error::{Result, TanpError};
 #[cfg(feature = "native")]
@@ -30,5 +32,7 @@ pub mod catalog;
 pub mod checkpoint;
 #[cfg(feature = "native")]
 pub mod eval;
+#[cfg(feature = "native")]
+pub mod recipe;
 #[cfg(feature = "native")]
 pub mod train;

@@ -12,7 +12,8 @@ use std::collections::HashSet;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::Interaction;
+use crate::config::POSITIVE_FROM;
+use crate::task::Interaction;
 
 /// Where the negatives (label 0) of a training task come from on each visit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,9 +34,6 @@ pub struct NegativeSampler {
     items: u32,
     positives: Vec<HashSet<u32>>,
 }
-
-/// Implicit labels at or above this are positives, below it negatives (labels are 0 or 1).
-pub const POSITIVE_FROM: f32 = 0.5;
 
 impl NegativeSampler {
     /// A sampler over items `0..items`; `positives` lists (user, item) pairs the users liked.

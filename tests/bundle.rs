@@ -3,12 +3,13 @@ mod common;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use common::{config, seeded, synthetic, values};
-use tanp::bundle::{Bundle, CATALOG, CatalogFile, MANIFEST, WEIGHTS, weights_to_bytes};
+use tanp::bundle::{Bundle, CATALOG, CatalogFile, MANIFEST, WEIGHTS};
 use tanp::config::{DecoderKind, ModelConfig};
 use tanp::error::TanpError;
 use tanp::model::Tanp;
 use tanp::model::embedding::FieldInput;
 use tanp::recommend::{RankOptions, Recommender, block_on};
+use tanp::weights::weights_to_bytes;
 
 fn support() -> Vec<(String, f64)> {
     [

@@ -5,7 +5,7 @@ mod common;
 use common::{ITEMS, config, out_dir, seeded, synthetic};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tanp::batch::{HostBatch, Interaction, Task};
+use tanp::batch::HostBatch;
 use tanp::catalog::baselines::{KnnConfig, Signal, Square, ease, item_knn};
 use tanp::catalog::tanp_scorer;
 use tanp::catalog::{
@@ -15,6 +15,7 @@ use tanp::catalog::{
 use tanp::config::{DecoderKind, Feedback, Objective};
 use tanp::error::Result;
 use tanp::recommend::{RankOptions, Recommender, ScoreKind, block_on};
+use tanp::task::{Interaction, Task};
 use tanp::train::{TrainConfig, train};
 
 fn x(item: u32, y: f32) -> Interaction {

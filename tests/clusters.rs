@@ -3,9 +3,9 @@
 
 mod common;
 
-use tanp::batch::{Interaction, Task};
 use tanp::config::DecoderKind;
 use tanp::data::clusters::{ClusterConfig, cluster_field, item_clusters};
+use tanp::task::{Interaction, Task};
 
 use common::{AdaptationCheck, ITEMS, config, seeded, synthetic, train_and_check};
 

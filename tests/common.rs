@@ -7,12 +7,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use tanp::batch::{Interaction, Task};
 use tanp::config::{DecoderKind, EmbeddingSpec, Feedback, ModelConfig};
 use tanp::data::{CatalogItem, Dataset, Episodes};
 use tanp::eval::{Metrics, ZMode, rank_tasks, swap_supports};
 use tanp::features::{FeatureTable, Field};
 use tanp::metrics::AtN;
+use tanp::task::{Interaction, Task};
 use tanp::train::{TrainConfig, train};
 
 pub fn dev() -> Device {
@@ -260,7 +260,7 @@ pub fn synthetic_bundle(decoder: DecoderKind) -> tanp::bundle::Bundle {
             items: data.catalog.clone(),
             features: data.items.clone(),
         },
-        tanp::bundle::weights_to_bytes(&model).unwrap(),
+        tanp::weights::weights_to_bytes(&model).unwrap(),
     )
     .unwrap()
 }

@@ -272,7 +272,7 @@ fn split_is_seeded_filters_lengths_and_draws_the_support() {
     data.histories = (0..50)
         .map(|u| {
             (0..(5 + u % 10))
-                .map(|j| tanp::batch::Interaction {
+                .map(|j| tanp::task::Interaction {
                     item: (j % 2) as u32,
                     y: (1 + j % 5) as f32,
                 })

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tanp::bundle::weights_to_bytes;
 use tanp::config::DecoderKind;
 use tanp::train::{TrainState, Weights, load_run_weights, read_state, train};
+use tanp::weights::weights_to_bytes;
 
 use common::{config, out_dir, seeded, synthetic, train_config};
 

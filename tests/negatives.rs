@@ -6,8 +6,9 @@ use std::collections::HashSet;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tanp::batch::{HostBatch, Interaction, Resplit, Task};
+use tanp::batch::{HostBatch, Resplit};
 use tanp::negatives::{NegativeSampler, Negatives};
+use tanp::task::{Interaction, Task};
 use tanp::train::negative_sampler;
 
 fn point(item: u32, y: f32) -> Interaction {

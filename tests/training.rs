@@ -4,12 +4,13 @@
 mod common;
 
 use burn::tensor::Device;
-use tanp::batch::{HostBatch, Task};
+use tanp::batch::HostBatch;
 use tanp::config::DecoderKind;
 use tanp::error::TanpError;
 use tanp::eval::swap_supports;
 use tanp::model::Tanp;
 use tanp::recommend::{RankOptions, Recommender, block_on};
+use tanp::task::Task;
 use tanp::train::{Weights, load_run_weights, train};
 
 use common::{AdaptationCheck, config, out_dir, seeded, synthetic, train_and_check, train_config};

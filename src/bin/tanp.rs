@@ -590,7 +590,7 @@ fn evaluate(
     model: &tanp::model::Tanp,
     config: &ModelConfig,
     data: &Dataset,
-    tasks: &[tanp::batch::Task],
+    tasks: &[tanp::task::Task],
     z: ZMode,
     hide_users: bool,
 ) -> (Vec<Ranking>, Metrics) {
@@ -1072,7 +1072,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     } else {
         (trained, config)
     };
-    let full = tanp::bundle::weights_to_bytes(&trained)?;
+    let full = tanp::weights::weights_to_bytes(&trained)?;
     let weights = match args.weights {
         WeightsArg::Q8 => tanp::compact_weights::to_q8(&full)?,
         WeightsArg::F16 => tanp::compact_weights::to_half(&full)?,
@@ -1080,7 +1080,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     };
     // The model as shipped (rounded as asked): what the metrics below describe.
     let model =
-        tanp::bundle::model_from_bytes(&config, weights.clone(), "the exported weights", &device)?;
+        tanp::weights::model_from_bytes(&config, weights.clone(), "the exported weights", &device)?;
     let mut provenance = json!({
         "command": info.command.join(" "),
         "commit": git_commit(),

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{CatalogScorer, selection_score};
-use crate::batch::{Interaction, Task};
 use crate::config::Feedback;
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
+use crate::task::{Interaction, Task};
 
 /// Which of a user's interactions form their row of the item matrix and their input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

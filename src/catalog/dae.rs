@@ -18,8 +18,8 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::CatalogScorer;
-use crate::batch::{Interaction, Task};
 use crate::error::{Result, TanpError};
+use crate::task::{Interaction, Task};
 
 #[derive(Module, Debug)]
 pub struct MultDae {

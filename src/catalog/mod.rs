@@ -29,13 +29,13 @@ use serde::{Deserialize, Serialize};
 
 use burn::tensor::Device;
 
-use crate::batch::{Interaction, Task};
 use crate::config::{Feedback, ModelConfig};
 use crate::data::{Dataset, Episodes};
 use crate::error::Result;
 use crate::metrics::rank;
 use crate::model::Tanp;
 use crate::recommend::{Recommender, block_on};
+use crate::task::{Interaction, Task};
 
 /// The support sizes the catalog table reports.
 pub const CATALOG_N_S: [usize; 4] = [3, 5, 10, 20];

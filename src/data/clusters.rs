@@ -20,9 +20,9 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::batch::Task;
 use crate::error::{Result, TanpError};
 use crate::features::Field;
+use crate::task::Task;
 
 /// How the clusters are computed.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -15,10 +15,10 @@ use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 
 use super::{CatalogItem, Dataset, file_identity, lines, parse_field, read_text};
-use crate::batch::Interaction;
 use crate::config::Feedback;
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
+use crate::task::Interaction;
 
 /// Which users of Gowalla form the dataset.
 #[derive(Clone, Debug)]

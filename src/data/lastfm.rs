@@ -9,10 +9,10 @@ use std::path::Path;
 use super::{
     CatalogItem, Dataset, Episodes, file_identity, lines, parse_field, read_text, split_exact,
 };
-use crate::batch::{Interaction, Task};
 use crate::config::Feedback;
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
+use crate::task::{Interaction, Task};
 
 fn label(path: &Path, no: usize, v: &str) -> Result<f32> {
     match v.trim() {

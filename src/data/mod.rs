@@ -12,11 +12,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{Interaction, Task};
 use crate::config::Feedback;
 pub use crate::data_types::{CatalogItem, ProfileField};
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
+use crate::task::{Interaction, Task};
 
 /// A dataset in model-ready form. Users and items are indexed 0..n.
 #[derive(Clone, Debug)]

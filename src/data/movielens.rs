@@ -12,10 +12,10 @@ use std::path::Path;
 use super::{
     CatalogItem, Dataset, ProfileField, file_identity, lines, parse_field, read_text, split_exact,
 };
-use crate::batch::Interaction;
 use crate::config::Feedback;
 use crate::error::{Result, TanpError};
 use crate::features::{FeatureTable, Field};
+use crate::task::Interaction;
 
 /// A vocabulary list (`m_*.txt`): value -> index, with 0 kept for "unknown".
 struct Vocab {

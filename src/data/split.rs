@@ -9,8 +9,8 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::{Dataset, Episodes};
-use crate::batch::{Interaction, Task};
 use crate::error::{Result, TanpError};
+use crate::task::{Interaction, Task};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SplitConfig {

@@ -7,9 +7,9 @@ use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 
 use super::encoder::linear_stack;
-use crate::config::DecoderKind;
 #[cfg(doc)]
 use crate::config::DecoderHead;
+use crate::config::DecoderKind;
 
 /// The feature modulation of one decoder layer, generated from the task embedding o_i.
 #[derive(Module, Debug)]
@@ -163,7 +163,9 @@ impl Decoder {
             .reshape([b, w - 1]);
         let e = items.clone().slice([0..b, 0..n, 0..w - 1]);
         let bias = items.slice([0..b, 0..n, w - 1..w]).reshape([b, n]);
-        (e * g.clone().unsqueeze_dim::<3>(1)).sum_dim(2).reshape([b, n])
+        (e * g.clone().unsqueeze_dim::<3>(1))
+            .sum_dim(2)
+            .reshape([b, n])
             + bias
             + self.output.forward(g)
     }
