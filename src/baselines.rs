@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -18,12 +18,13 @@ use crate::config::{Feedback, Fidelity, ModelConfig};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
 use crate::eval::{Metrics, Ranking, rank_with};
+use crate::fit::{epoch_bar, epoch_order, fit_epoch};
 use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
-use crate::model::{Tanp, TensorBatch};
+use crate::model::{Tanp, TensorBatch, TrainStep};
 use crate::negatives::Negatives;
 use crate::task::Task;
-use crate::train::{epoch_bar, epoch_order, negative_sampler};
+use crate::train::negative_sampler;
 
 /// Ranks every query item by how often training users liked it: the number of positive
 /// interactions (rating >= 4 on explicit data, label 1 on implicit data) in all training
@@ -305,22 +306,26 @@ pub fn train_melu(
     for epoch in 0..config.epochs {
         let started = Instant::now();
         let (mut rng, order) = epoch_order(&episodes.train, config.seed, epoch);
-        let mut sum = 0.0;
-        for chunk in order.chunks(config.batch_size) {
-            let host = HostBatch::training(chunk, resplit, sampler.as_ref(), &mut rng);
-            let batch = host.to_tensors(&data.users, &data.items, |_, _| false, &device);
-            let loss = model.meta_loss(&batch, config);
-            let value = loss.clone().detach().into_scalar::<f32>() as f64;
-            if !value.is_finite() {
-                return Err(TanpError::Numeric(format!(
-                    "MeLU loss became {value} at epoch {epoch}; lower the learning rate"
-                )));
-            }
-            sum += value;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(config.lr, model, grads);
-            bar.inc(1);
-        }
+        let (next, sums) = fit_epoch(
+            model,
+            &mut optim,
+            config.lr,
+            order.chunks(config.batch_size),
+            (&bar, "MeLU", epoch),
+            |model, chunk| {
+                let host = HostBatch::training(chunk, resplit, sampler.as_ref(), &mut rng);
+                let batch = host.to_tensors(&data.users, &data.items, |_, _| false, &device);
+                let loss = model.meta_loss(&batch, config);
+                TrainStep {
+                    prediction: loss.clone(),
+                    kl: loss.zeros_like(),
+                    loss,
+                    clustering: None,
+                }
+            },
+        )?;
+        model = next;
+        let sum = sums.loss;
         let score = if episodes.valid.is_empty() {
             -sum
         } else {

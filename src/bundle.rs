@@ -177,99 +177,12 @@ impl Bundle {
     /// Parses and checks a bundle from the bytes of its three files: the format and version,
     /// each file's size and checksum against the manifest, and the catalog against the config.
     pub fn from_bytes(manifest_bytes: &[u8], catalog: &[u8], weights: Vec<u8>) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_slice(manifest_bytes)
-            .map_err(|e| TanpError::Model(format!("{MANIFEST} is not JSON: {e}")))?;
-        let field = |name: &str| value.get(name).map_or("nothing".into(), |v| v.to_string());
-        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: expected format \"{FORMAT}\", found {}",
-                field("format")
-            )));
-        }
-        if value.get("version").and_then(|v| v.as_u64()) != Some(VERSION as u64) {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: expected version {VERSION}, found {}",
-                field("version")
-            )));
-        }
-        let manifest: Manifest = serde_json::from_value(value)
-            .map_err(|e| TanpError::Model(format!("{MANIFEST}: {e}")))?;
-        let found = manifest_checksum(manifest_bytes, &manifest.checksum)?;
-        if found != manifest.checksum {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: checksum mismatch: the file says sha256 {}, its bytes give {found} (edited or corrupt)",
-                manifest.checksum
-            )));
-        }
-        manifest.config.validate()?;
+        let manifest = Manifest::parse(manifest_bytes)?;
         for (name, bytes) in [(CATALOG, catalog), (WEIGHTS, &weights[..])] {
-            let want = manifest
-                .files
-                .get(name)
-                .ok_or_else(|| TanpError::Model(format!("{MANIFEST} does not list {name}")))?;
-            if want.bytes != bytes.len() {
-                return Err(TanpError::Model(format!(
-                    "{name}: expected {} bytes, found {} (truncated or from another model)",
-                    want.bytes,
-                    bytes.len()
-                )));
-            }
-            let found = sha256(bytes);
-            if want.sha256 != found {
-                return Err(TanpError::Model(format!(
-                    "{name}: checksum mismatch: expected sha256 {}, found {found} (corrupt or from another model)",
-                    want.sha256
-                )));
-            }
+            manifest.check_file(name, bytes)?;
         }
-        let catalog: CatalogFile = serde_json::from_slice(catalog)
-            .map_err(|e| TanpError::Model(format!("{CATALOG}: {e}")))?;
-        catalog.features.validate().map_err(|e| match e {
-            TanpError::Model(m) | TanpError::Config(m) => {
-                TanpError::Model(format!("{CATALOG}: {m}"))
-            }
-            other => other,
-        })?;
-        if catalog.features.len() != catalog.items.len() {
-            return Err(TanpError::Model(format!(
-                "{CATALOG}: the features describe {} items, the catalog lists {}",
-                catalog.features.len(),
-                catalog.items.len()
-            )));
-        }
-        let k = manifest.config.k;
-        if let Some(t) = manifest
-            .training_clusters
-            .iter()
-            .find(|t| !t.clusters.is_empty() && t.clusters.len() != k)
-        {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: training task of user {} has {} cluster weights, expected k = {k}",
-                t.user,
-                t.clusters.len()
-            )));
-        }
-        let vocab = &manifest.config.user.field_vocab();
-        if !manifest.profile_fields.is_empty() && manifest.profile_fields.len() != vocab.len() {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: {} profile fields, expected one per user field ({})",
-                manifest.profile_fields.len(),
-                vocab.len()
-            )));
-        }
-        if let Some((f, v)) = manifest
-            .profile_fields
-            .iter()
-            .zip(vocab)
-            .find(|(f, v)| f.labels.len() + 1 != **v)
-        {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: profile field {} names {} values, expected {} (its vocabulary less \"unknown\")",
-                f.name,
-                f.labels.len(),
-                v - 1
-            )));
-        }
+        let catalog = CatalogFile::parse(catalog)?;
+        manifest.check_consistency()?;
         Ok(Bundle {
             manifest,
             catalog,
@@ -321,6 +234,122 @@ impl Bundle {
             std::fs::read(&path).map_err(|e| TanpError::io(&path, e))
         };
         Bundle::from_bytes(&read(MANIFEST)?, &read(CATALOG)?, read(WEIGHTS)?)
+    }
+}
+
+impl Manifest {
+    /// Parses `manifest.json`: its format and version first (so that another format is named as
+    /// such), then the fields, then its own checksum and the model configuration.
+    fn parse(bytes: &[u8]) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| TanpError::Model(format!("{MANIFEST} is not JSON: {e}")))?;
+        let field = |name: &str| value.get(name).map_or("nothing".into(), |v| v.to_string());
+        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: expected format \"{FORMAT}\", found {}",
+                field("format")
+            )));
+        }
+        if value.get("version").and_then(|v| v.as_u64()) != Some(VERSION as u64) {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: expected version {VERSION}, found {}",
+                field("version")
+            )));
+        }
+        let manifest: Manifest = serde_json::from_value(value)
+            .map_err(|e| TanpError::Model(format!("{MANIFEST}: {e}")))?;
+        let found = manifest_checksum(bytes, &manifest.checksum)?;
+        if found != manifest.checksum {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: checksum mismatch: the file says sha256 {}, its bytes give {found} (edited or corrupt)",
+                manifest.checksum
+            )));
+        }
+        manifest.config.validate()?;
+        Ok(manifest)
+    }
+
+    /// Checks the size and SHA-256 of the bundle file `name` against the manifest's entry.
+    fn check_file(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let want = self
+            .files
+            .get(name)
+            .ok_or_else(|| TanpError::Model(format!("{MANIFEST} does not list {name}")))?;
+        if want.bytes != bytes.len() {
+            return Err(TanpError::Model(format!(
+                "{name}: expected {} bytes, found {} (truncated or from another model)",
+                want.bytes,
+                bytes.len()
+            )));
+        }
+        let found = sha256(bytes);
+        if want.sha256 != found {
+            return Err(TanpError::Model(format!(
+                "{name}: checksum mismatch: expected sha256 {}, found {found} (corrupt or from another model)",
+                want.sha256
+            )));
+        }
+        Ok(())
+    }
+
+    /// The training clusters have k weights each, and the profile fields match the user fields.
+    fn check_consistency(&self) -> Result<()> {
+        let k = self.config.k;
+        if let Some(t) = self
+            .training_clusters
+            .iter()
+            .find(|t| !t.clusters.is_empty() && t.clusters.len() != k)
+        {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: training task of user {} has {} cluster weights, expected k = {k}",
+                t.user,
+                t.clusters.len()
+            )));
+        }
+        let vocab = &self.config.user.field_vocab();
+        if !self.profile_fields.is_empty() && self.profile_fields.len() != vocab.len() {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: {} profile fields, expected one per user field ({})",
+                self.profile_fields.len(),
+                vocab.len()
+            )));
+        }
+        if let Some((f, v)) = self
+            .profile_fields
+            .iter()
+            .zip(vocab)
+            .find(|(f, v)| f.labels.len() + 1 != **v)
+        {
+            return Err(TanpError::Model(format!(
+                "{MANIFEST}: profile field {} names {} values, expected {} (its vocabulary less \"unknown\")",
+                f.name,
+                f.labels.len(),
+                v - 1
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl CatalogFile {
+    /// Parses `catalog.json` and checks its features against its items.
+    fn parse(bytes: &[u8]) -> Result<Self> {
+        let catalog: CatalogFile = serde_json::from_slice(bytes)
+            .map_err(|e| TanpError::Model(format!("{CATALOG}: {e}")))?;
+        catalog.features.validate().map_err(|e| match e {
+            TanpError::Model(m) | TanpError::Config(m) => {
+                TanpError::Model(format!("{CATALOG}: {m}"))
+            }
+            other => other,
+        })?;
+        if catalog.features.len() != catalog.items.len() {
+            return Err(TanpError::Model(format!(
+                "{CATALOG}: the features describe {} items, the catalog lists {}",
+                catalog.features.len(),
+                catalog.items.len()
+            )));
+        }
+        Ok(catalog)
     }
 }
 

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ModelConfig;
 use crate::error::{Result, TanpError};
+use crate::fit::EpochSums;
 use crate::model::Tanp;
 use crate::recipe::TrainConfig;
 
@@ -45,6 +46,35 @@ pub struct TrainState {
     #[serde(with = "score")]
     pub best_score: f64,
     pub log: Vec<EpochLog>,
+}
+
+impl TrainState {
+    /// Logs epoch `epoch` (0-based) with its summed losses, validation score and duration, and
+    /// returns whether the score is a new best.
+    pub fn record(
+        &mut self,
+        epoch: usize,
+        sums: &EpochSums,
+        valid_score: f64,
+        seconds: f64,
+    ) -> bool {
+        self.log.push(EpochLog {
+            epoch: epoch + 1,
+            loss: sums.mean(sums.loss),
+            prediction_loss: sums.mean(sums.prediction),
+            kl: sums.mean(sums.kl),
+            clustering: sums.mean(sums.clustering),
+            valid_score,
+            seconds,
+        });
+        self.epoch = epoch + 1;
+        let improved = valid_score > self.best_score;
+        if improved {
+            self.best_score = valid_score;
+            self.best_epoch = Some(epoch + 1);
+        }
+        improved
+    }
 }
 
 /// A score that may be non-finite: written as `null` when it is, read back as -inf.

@@ -356,28 +356,7 @@ impl Recommender {
             .take(top)
             .collect();
 
-        // The spread over z ~ q(z | S) of the shown items only: ranking uses the mean.
-        let std = if shown.is_empty() {
-            Vec::new()
-        } else {
-            let mut rng = StdRng::seed_from_u64(Z_SEED);
-            let z_dim = self.config.z_dim;
-            let eps = normal_noise(Z_SAMPLES, z_dim, &mut rng, &self.device);
-            let z = mu.expand([Z_SAMPLES, z_dim]) + eps * adapted.prior.sigma.clone();
-            let idx: Vec<i64> = shown.iter().map(|&i| i as i64).collect();
-            let idx =
-                Tensor::<1, Int>::from_data(TensorData::new(idx, [shown.len()]), &self.device);
-            let raw =
-                self.model
-                    .decode_items(u, z, &adapted.film, self.h_items.clone().select(0, idx));
-            // Catalog shares: each sample's logits on the mean's normaliser (recomputing it
-            // would score the whole catalog once per sample).
-            let samples = match log_norm {
-                Some(norm) => (raw - norm).exp(),
-                None => self.model.to_score(raw),
-            };
-            read(samples.var(0).sqrt()).await?
-        };
+        let std = self.spread(u, &adapted, log_norm, &shown).await?;
         let items = shown
             .iter()
             .zip(&std)
@@ -402,6 +381,35 @@ impl Recommender {
             clusters,
             score_kind,
         })
+    }
+
+    /// The spread (standard deviation) over z ~ q(z | S) (Eq. 9, [`Z_SAMPLES`] seeded draws) of
+    /// the `shown` items' scores; ranking uses the mean. Catalog shares take each sample's
+    /// logits on the mean's normaliser `log_norm` (recomputing it would score the whole
+    /// catalog once per sample).
+    async fn spread(
+        &self,
+        u: Tensor<2>,
+        adapted: &Adapted,
+        log_norm: Option<Tensor<2>>,
+        shown: &[usize],
+    ) -> Result<Vec<f32>> {
+        if shown.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rng = StdRng::seed_from_u64(Z_SEED);
+        let eps = normal_noise(Z_SAMPLES, self.config.z_dim, &mut rng, &self.device);
+        let z = adapted.prior.sample(eps);
+        let idx: Vec<i64> = shown.iter().map(|&i| i as i64).collect();
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [shown.len()]), &self.device);
+        let raw = self
+            .model
+            .decode_items(u, z, &adapted.film, self.h_items.clone().select(0, idx));
+        let samples = match log_norm {
+            Some(norm) => (raw - norm).exp(),
+            None => self.model.to_score(raw),
+        };
+        read(samples.var(0).sqrt()).await
     }
 
     /// Every catalog item's score (z = the mean of q(z | S)) for a support set of catalog

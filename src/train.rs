@@ -6,12 +6,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::Device;
-use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
+use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 use crate::batch::{HostBatch, Resplit, normal_noise};
 use crate::checkpoint::{EpochCheckpoint, load_checkpoint, write_epoch};
@@ -22,8 +19,10 @@ use crate::config::{Feedback, Fidelity, ModelConfig, Objective};
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
 use crate::eval::{Metrics, rank_tasks};
-use crate::model::Tanp;
+use crate::fit::fit_epoch;
+pub use crate::fit::{epoch_bar, epoch_order};
 use crate::model::embedding::FieldInput;
+use crate::model::{Tanp, TrainStep};
 use crate::negatives::{NegativeSampler, Negatives};
 pub use crate::recipe::TrainConfig;
 use crate::task::{Interaction, Task};
@@ -56,31 +55,8 @@ pub fn negative_sampler(
 }
 
 /// Trains on `episodes.train`, selects on `episodes.valid`, writes checkpoints to `out` (and
-/// resumes from them when `out` already holds a run with the same configuration).
+/// resumes from them when `out` holds a run with the same configuration and data).
 /// Returns the best model (by validation score) and the final state.
-/// The seeded RNG of one epoch and its shuffled task order. Each epoch has its own stream, so a
-/// resumed run repeats an uninterrupted one.
-pub fn epoch_order(tasks: &[Task], seed: u64, epoch: usize) -> (StdRng, Vec<&Task>) {
-    let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
-    let mut order: Vec<&Task> = tasks.iter().collect();
-    order.shuffle(&mut rng);
-    (rng, order)
-}
-
-/// The progress bar of a training run: `steps` batches, a message per epoch; hidden when quiet.
-pub fn epoch_bar(steps: u64, quiet: bool, label: &str) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(steps);
-    bar.set_style(
-        ProgressStyle::with_template(&format!("{{elapsed_precise}} [{{bar:30}}] {label} {{msg}}"))
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
-}
-
 pub fn train(
     data: &Dataset,
     episodes: &Episodes,
@@ -100,182 +76,28 @@ pub fn train(
     dir.clean()?;
     let device = Device::flex().autodiff();
     device.seed(config.seed);
-
-    let fresh = TrainState {
-        model: model_config.clone(),
-        train: config.clone(),
-        dataset: data.name.clone(),
-        epoch: 0,
-        best_epoch: None,
-        best_score: f64::NEG_INFINITY,
-        log: Vec::new(),
-    };
-    // A state that exists but cannot be read stops the run: starting afresh would overwrite it.
-    let resume = if dir.has_state() {
-        Some(read_state(out)?)
-    } else {
-        None
-    };
-    let (mut model, mut optim, mut state) = match resume {
-        Some(s) if s.model == *model_config && s.train == *config && s.dataset == data.name => {
-            let model = load_checkpoint(model_config, &dir.last(), &device)?;
-            let optim = AdamConfig::new()
-                .with_epsilon(1e-8)
-                .init()
-                .load(dir.optimizer())
-                .map_err(|e| TanpError::Model(format!("optimizer state: {e}")))?;
-            if !quiet {
-                eprintln!("resuming {} after epoch {}", out.display(), s.epoch);
-            }
-            (model, optim, s)
-        }
-        Some(_) => {
-            return Err(TanpError::Config(format!(
-                "{} holds a run with another configuration; choose another --out",
-                out.display()
-            )));
-        }
-        None => (
-            Tanp::new(model_config, &device),
-            AdamConfig::new().with_epsilon(1e-8).init(),
-            fresh,
-        ),
-    };
-
-    let resplit = match model_config.fidelity {
-        Fidelity::Paper => Resplit::Paper { n_s: config.n_s },
-        Fidelity::OfficialCode => Resplit::OfficialCode {
-            context_min: config.context_min,
-        },
-    };
-    let batches_per_epoch = if config.drop_last {
-        (episodes.train.len() / config.batch_size).max(1)
-    } else {
-        episodes.train.len().div_ceil(config.batch_size)
-    };
-    let bar = epoch_bar((config.epochs * batches_per_epoch) as u64, quiet, "epoch");
-    bar.set_position((state.epoch * batches_per_epoch) as u64);
-    let n_fields = data.users.fields.len();
-    let inner = device.clone().inner();
-    let sampler = negative_sampler(config.negatives, data, &episodes.train);
-    // The catalog objective scores every item in every batch.
-    let all_items = (model_config.objective == Objective::Catalog).then(|| {
-        let all: Vec<u32> = (0..data.items.len() as u32).collect();
-        FieldInput::for_entities(&data.items, &all, |_, _| false, &device)
-    });
-
-    // The catalog objective learns from the users' own interactions (on implicit data, their
-    // positives; the tasks' negatives are not the users' data).
-    let own: Vec<Task>;
-    let train_tasks = if all_items.is_some() && data.feedback == Feedback::Implicit {
-        own = episodes
-            .train
-            .iter()
-            .map(|t| Task {
-                user: t.user,
-                support: crate::catalog::own_interactions(t, data.feedback),
-                query: Vec::new(),
-            })
-            .collect();
-        &own[..]
-    } else {
-        &episodes.train[..]
-    };
+    let (mut model, mut optim, mut state) =
+        start_or_resume(&dir, data, model_config, config, &device, quiet)?;
+    let run = Run::new(data, episodes, model_config, config, &device);
+    let per_epoch = run.batches_per_epoch();
+    let bar = epoch_bar((config.epochs * per_epoch) as u64, quiet, "epoch");
+    bar.set_position((state.epoch * per_epoch) as u64);
     for epoch in state.epoch..config.epochs {
         let started = Instant::now();
-        let (mut rng, order) = epoch_order(train_tasks, config.seed, epoch);
-        let (mut sum_loss, mut sum_pred, mut sum_kl, mut sum_cl) = (0.0, 0.0, 0.0, 0.0);
-        for chunk in order.chunks(config.batch_size).take(batches_per_epoch) {
-            let host = match model_config.objective {
-                Objective::Rating => {
-                    HostBatch::training(chunk, resplit, sampler.as_ref(), &mut rng)
-                }
-                Objective::Catalog => {
-                    HostBatch::catalog_training(chunk, (config.support_min, config.n_s), &mut rng)
-                }
-            };
-            let dropout: Vec<bool> = (0..chunk.len() * n_fields)
-                .map(|_| {
-                    config.user_feature_dropout > 0.0
-                        && rand::Rng::random_bool(&mut rng, config.user_feature_dropout)
-                })
-                .collect();
-            let batch = host.to_tensors(
-                &data.users,
-                &data.items,
-                |t, f| dropout[t * n_fields + f],
-                &device,
-            );
-            let eps = normal_noise(chunk.len(), model_config.z_dim, &mut rng, &device);
-            let step = match &all_items {
-                None => model.train_step(&batch, eps),
-                Some(all_items) => {
-                    let m = data.items.len();
-                    let liked = host.liked_queries(m, data.feedback.liked_from());
-                    let liked = burn::tensor::Tensor::<2>::from_data(
-                        burn::tensor::TensorData::new(liked, [chunk.len(), m]),
-                        &device,
-                    );
-                    model.catalog_train_step(&batch, config.catalog_z, eps, all_items, liked)
-                }
-            };
-            let scalar = |t: burn::tensor::Tensor<1>| -> f64 { t.into_scalar::<f32>() as f64 };
-            let loss_value = scalar(step.loss.clone().detach());
-            if !loss_value.is_finite() {
-                return Err(TanpError::Numeric(format!(
-                    "training loss became {loss_value} at epoch {epoch}; lower the learning rate"
-                )));
-            }
-            sum_loss += loss_value;
-            sum_pred += scalar(step.prediction.detach());
-            sum_kl += scalar(step.kl.detach());
-            sum_cl += step.clustering.map_or(0.0, |c| scalar(c.detach()));
-            let grads = GradientsParams::from_grads(step.loss.backward(), &model);
-            model = optim.step(config.lr, model, grads);
-            bar.inc(1);
-        }
-        let batches = batches_per_epoch as f64;
+        let (mut rng, order) = epoch_order(run.tasks(), config.seed, epoch);
+        let batches = order.chunks(config.batch_size).take(per_epoch);
+        let (next, sums) = fit_epoch(
+            model,
+            &mut optim,
+            config.lr,
+            batches,
+            (&bar, "TaNP", epoch),
+            |model, chunk| run.step(model, chunk, &mut rng),
+        )?;
+        model = next;
         let valid_model = model.valid();
-        let valid_score = if episodes.valid.is_empty() {
-            -(sum_loss / batches)
-        } else if model_config.objective == Objective::Catalog {
-            crate::catalog::catalog_valid_score(
-                &valid_model,
-                model_config,
-                data,
-                episodes,
-                config.seed,
-                &inner,
-            )?
-        } else {
-            let rankings = rank_tasks(
-                &valid_model,
-                &episodes.valid,
-                &data.users,
-                &data.items,
-                config.z_mode,
-                64,
-                model_config.z_dim,
-                &mut rng,
-                &inner,
-            );
-            Metrics::from_rankings(&rankings, data.feedback).selection_score()
-        };
-        state.log.push(EpochLog {
-            epoch: epoch + 1,
-            loss: sum_loss / batches,
-            prediction_loss: sum_pred / batches,
-            kl: sum_kl / batches,
-            clustering: sum_cl / batches,
-            valid_score,
-            seconds: started.elapsed().as_secs_f64(),
-        });
-        let improved = valid_score > state.best_score;
-        if improved {
-            state.best_score = valid_score;
-            state.best_epoch = Some(epoch + 1);
-        }
-        state.epoch = epoch + 1;
+        let valid_score = run.valid_score(&valid_model, sums.mean(sums.loss), &mut rng)?;
+        let improved = state.record(epoch, &sums, valid_score, started.elapsed().as_secs_f64());
         write_epoch(
             &dir,
             EpochCheckpoint {
@@ -293,13 +115,206 @@ pub fn train(
             "{}/{} loss {:.4} valid {:.4} (best {:.4} @ {})",
             epoch + 1,
             config.epochs,
-            sum_loss / batches,
+            sums.mean(sums.loss),
             valid_score,
             state.best_score,
             state.best_epoch.unwrap_or(0)
         ));
     }
     bar.finish();
-    let best = load_model(model_config, &dir.best(), &inner)?;
+    let best = load_model(model_config, &dir.best(), &device.clone().inner())?;
     Ok((best, state))
+}
+
+/// A fresh model, optimiser and state, or those of the run in `dir` when it holds one with the
+/// same configuration and data. A state that exists but cannot be read stops the run: starting
+/// afresh would overwrite it.
+fn start_or_resume(
+    dir: &RunDir,
+    data: &Dataset,
+    model_config: &ModelConfig,
+    config: &TrainConfig,
+    device: &Device,
+    quiet: bool,
+) -> Result<(Tanp, ModuleOptimizer, TrainState)> {
+    let adam = || AdamConfig::new().with_epsilon(1e-8).init();
+    if !dir.has_state() {
+        let fresh = TrainState {
+            model: model_config.clone(),
+            train: config.clone(),
+            dataset: data.name.clone(),
+            epoch: 0,
+            best_epoch: None,
+            best_score: f64::NEG_INFINITY,
+            log: Vec::new(),
+        };
+        return Ok((Tanp::new(model_config, device), adam(), fresh));
+    }
+    let state = read_state(&dir.0)?;
+    if state.model != *model_config || state.train != *config || state.dataset != data.name {
+        return Err(TanpError::Config(format!(
+            "{} holds a run with another configuration; choose another --out",
+            dir.0.display()
+        )));
+    }
+    let model = load_checkpoint(model_config, &dir.last(), device)?;
+    let optim = adam()
+        .load(dir.optimizer())
+        .map_err(|e| TanpError::Model(format!("optimizer state: {e}")))?;
+    if !quiet {
+        eprintln!("resuming {} after epoch {}", dir.0.display(), state.epoch);
+    }
+    Ok((model, optim, state))
+}
+
+/// What every epoch of a run needs: the data, the tasks it visits and how it turns them into
+/// batches.
+struct Run<'a> {
+    data: &'a Dataset,
+    episodes: &'a Episodes,
+    model_config: &'a ModelConfig,
+    config: &'a TrainConfig,
+    /// The users' own interactions, when the objective learns from them instead of the tasks.
+    own: Vec<Task>,
+    resplit: Resplit,
+    sampler: Option<NegativeSampler>,
+    /// The catalog objective scores every item in every batch.
+    all_items: Option<Vec<FieldInput>>,
+    device: Device,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        data: &'a Dataset,
+        episodes: &'a Episodes,
+        model_config: &'a ModelConfig,
+        config: &'a TrainConfig,
+        device: &Device,
+    ) -> Self {
+        let catalog = model_config.objective == Objective::Catalog;
+        let all_items = catalog.then(|| {
+            let all: Vec<u32> = (0..data.items.len() as u32).collect();
+            FieldInput::for_entities(&data.items, &all, |_, _| false, device)
+        });
+        // The catalog objective learns from the users' own interactions (on implicit data,
+        // their positives; the tasks' negatives are not the users' data).
+        let own = if catalog && data.feedback == Feedback::Implicit {
+            episodes
+                .train
+                .iter()
+                .map(|t| Task {
+                    user: t.user,
+                    support: crate::catalog::own_interactions(t, data.feedback),
+                    query: Vec::new(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Run {
+            data,
+            episodes,
+            model_config,
+            config,
+            own,
+            resplit: match model_config.fidelity {
+                Fidelity::Paper => Resplit::Paper { n_s: config.n_s },
+                Fidelity::OfficialCode => Resplit::OfficialCode {
+                    context_min: config.context_min,
+                },
+            },
+            sampler: negative_sampler(config.negatives, data, &episodes.train),
+            all_items,
+            device: device.clone(),
+        }
+    }
+
+    /// The training tasks as the objective sees them.
+    fn tasks(&self) -> &[Task] {
+        if self.own.is_empty() {
+            &self.episodes.train
+        } else {
+            &self.own
+        }
+    }
+
+    fn batches_per_epoch(&self) -> usize {
+        let tasks = self.tasks().len();
+        if self.config.drop_last {
+            (tasks / self.config.batch_size).max(1)
+        } else {
+            tasks.div_ceil(self.config.batch_size)
+        }
+    }
+
+    /// The losses of `model` on one batch of training tasks (Algorithm 1, or the catalog
+    /// objective), each task re-split and its user fields hidden at random.
+    fn step(&self, model: &Tanp, chunk: &[&Task], rng: &mut StdRng) -> TrainStep {
+        let (data, config) = (self.data, self.config);
+        let host = match self.model_config.objective {
+            Objective::Rating => {
+                HostBatch::training(chunk, self.resplit, self.sampler.as_ref(), rng)
+            }
+            Objective::Catalog => {
+                HostBatch::catalog_training(chunk, (config.support_min, config.n_s), rng)
+            }
+        };
+        let n_fields = data.users.fields.len();
+        let dropout: Vec<bool> = (0..chunk.len() * n_fields)
+            .map(|_| {
+                config.user_feature_dropout > 0.0
+                    && rand::Rng::random_bool(rng, config.user_feature_dropout)
+            })
+            .collect();
+        let device = &self.device;
+        let batch = host.to_tensors(
+            &data.users,
+            &data.items,
+            |t, f| dropout[t * n_fields + f],
+            device,
+        );
+        let eps = normal_noise(chunk.len(), self.model_config.z_dim, rng, device);
+        match &self.all_items {
+            None => model.train_step(&batch, eps),
+            Some(all_items) => {
+                let m = data.items.len();
+                let liked = host.liked_queries(m, data.feedback.liked_from());
+                let liked =
+                    Tensor::<2>::from_data(TensorData::new(liked, [chunk.len(), m]), device);
+                model.catalog_train_step(&batch, config.catalog_z, eps, all_items, liked)
+            }
+        }
+    }
+
+    /// The model-selection score of an epoch: the catalog objective's validation NDCG@10, the
+    /// mean of the nine paper metrics on the validation tasks, or (without validation tasks)
+    /// minus the mean training loss.
+    fn valid_score(&self, model: &Tanp, mean_loss: f64, rng: &mut StdRng) -> Result<f64> {
+        let (data, episodes, inner) = (self.data, self.episodes, self.device.clone().inner());
+        if episodes.valid.is_empty() {
+            return Ok(-mean_loss);
+        }
+        if self.model_config.objective == Objective::Catalog {
+            return crate::catalog::catalog_valid_score(
+                model,
+                self.model_config,
+                data,
+                episodes,
+                self.config.seed,
+                &inner,
+            );
+        }
+        let rankings = rank_tasks(
+            model,
+            &episodes.valid,
+            &data.users,
+            &data.items,
+            self.config.z_mode,
+            64,
+            self.model_config.z_dim,
+            rng,
+            &inner,
+        );
+        Ok(Metrics::from_rankings(&rankings, data.feedback).selection_score())
+    }
 }

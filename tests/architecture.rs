@@ -132,11 +132,10 @@ fn is_raw_string(chars: &[char], i: usize) -> bool {
 
 /// `'x'`, `'\n'`, `'\''` but not a lifetime (`'a`).
 fn is_char_literal(chars: &[char], i: usize) -> bool {
-    match (chars.get(i + 1), chars.get(i + 2)) {
-        (Some('\\'), _) => true,
-        (Some(_), Some('\'')) => true,
-        _ => false,
-    }
+    matches!(
+        (chars.get(i + 1), chars.get(i + 2)),
+        (Some('\\'), _) | (Some(_), Some('\''))
+    )
 }
 
 /// Every module a file refers to: `crate::a::b` paths (and `super::` ones, resolved), mapped

@@ -4,7 +4,7 @@ mod common;
 use burn::tensor::{Device, Tensor, TensorData};
 use common::{config, seeded, synthetic, values};
 use tanp::bundle::{Bundle, CATALOG, CatalogFile, MANIFEST, WEIGHTS};
-use tanp::config::{DecoderKind, ModelConfig};
+use tanp::config::{DecoderHead, DecoderKind, ModelConfig};
 use tanp::error::TanpError;
 use tanp::model::Tanp;
 use tanp::model::embedding::FieldInput;
@@ -43,18 +43,20 @@ fn parts(b: &Bundle) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 
 /// The recommender's fast path (item embeddings and the decoder's item part computed once,
 /// std for the shown items only) gives the same scores as the plain Eq. 15/16 decoder over
-/// the full `[u | v | z]` input.
+/// the full `[u | v | z]` input, with either head.
 #[test]
 fn recommender_scores_equal_the_plain_decoder() {
     let _guard = seeded();
     let (data, _) = synthetic();
     let device = Device::flex();
-    for decoder in [
-        DecoderKind::Plain,
-        DecoderKind::Film,
-        DecoderKind::GatingFilm,
+    for (decoder, head) in [
+        (DecoderKind::Plain, DecoderHead::Mlp),
+        (DecoderKind::Film, DecoderHead::Mlp),
+        (DecoderKind::GatingFilm, DecoderHead::Mlp),
+        (DecoderKind::GatingFilm, DecoderHead::Dot),
     ] {
-        let cfg = config(&data, decoder);
+        let mut cfg = config(&data, decoder);
+        cfg.head = head;
         let model = Tanp::new(&cfg, &device);
         let rec = Recommender::new(
             model.clone(),

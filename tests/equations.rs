@@ -235,6 +235,42 @@ fn eq15_16_film_and_gating_film() {
 }
 
 #[test]
+fn dot_head_scores_are_the_user_term_plus_the_items_vector_and_bias() {
+    // Not in the paper (DecoderHead::Dot): h = ReLU(gamma (W [u | z] + b) + beta), then
+    // score_j = w . h + c + e_j . h + b_j with [e_j | b_j] = W_e v_j + b_e.
+    let mut dec = Decoder::new(1, &[2], 1, DecoderKind::Film, &dev()).with_item_head(1, &dev());
+    dec.layers = vec![linear(1, 2, &[1.0, -1.0], Some(&[0.5, 2.0]))];
+    dec.output = linear(2, 1, &[3.0, 1.0], Some(&[0.25]));
+    dec.item_head = Some(linear(1, 3, &[1.0, 2.0, -1.0], Some(&[0.0, 1.0, 0.5])));
+    dec.modulations = vec![Modulation {
+        w_gamma: linear(1, 2, &[0.5, 0.0], None),
+        w_beta: linear(1, 2, &[-1.0, 0.0], None),
+        w_eta: None,
+        w_delta: None,
+    }];
+    let film = dec.film(Some(t2(1, 1, &[1.0])));
+    let (g, b) = (
+        (0.5f32.tanh(), 0.0f32.tanh()),
+        ((-1.0f32).tanh(), 0.0f32.tanh()),
+    );
+    // User side [u | z] = 2: W x + b = (2.5, 0.0).
+    let h = ((g.0 * 2.5 + b.0).max(0.0), (g.1 * 0.0 + b.1).max(0.0));
+    let user_term = 3.0 * h.0 + 1.0 * h.1 + 0.25;
+    let item = |v: f32| {
+        let (e0, e1, bias) = (v, 2.0 * v + 1.0, -v + 0.5);
+        user_term + e0 * h.0 + e1 * h.1 + bias
+    };
+    let items = dec.item_part(t2(2, 1, &[1.0, -3.0]), 0);
+    let h1 = t2(1, 2, &[2.5, 0.0]);
+    let catalog = values(dec.score_items(h1.clone(), &film, items));
+    close(&catalog, &[item(1.0), item(-3.0)], 1e-5);
+    // Per-task points give the same scores as the catalog path.
+    let head = dec.item_head.clone().unwrap();
+    let points = values(dec.score_points(h1, &film, t3(1, 2, 1, &[1.0, -3.0]), &head));
+    close(&points, &catalog, 1e-5);
+}
+
+#[test]
 fn eq17_18_19_losses() {
     let scores = t2(1, 3, &[2.0, 0.0, 1.0]);
     let y = t2(1, 3, &[1.0, 0.0, 0.0]);

@@ -11,15 +11,17 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use tanp::bundle::{Bundle, CatalogFile, TaskAssignment};
+use tanp::bundle::{Bundle, CatalogFile};
 use tanp::config::{DecoderHead, DecoderKind, EmbeddingSpec, Fidelity, ModelConfig, Objective};
 use tanp::data::clusters::{ClusterConfig, cluster_field, item_clusters};
 use tanp::data::split::{SplitConfig, make_episodes};
 use tanp::data::{Dataset, DatasetName, Episodes};
 use tanp::error::{Result, TanpError};
 use tanp::eval::{Metrics, Ranking, ZMode, rank_tasks, swap_supports};
+use tanp::model::Tanp;
 use tanp::negatives::Negatives;
 use tanp::recommend::{RankOptions, Recommendation, Recommender, block_on};
+use tanp::task::Task;
 use tanp::train::{TrainConfig, Weights, load_run_weights, read_state, train};
 
 #[derive(Parser)]
@@ -587,10 +589,10 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
 }
 
 fn evaluate(
-    model: &tanp::model::Tanp,
+    model: &Tanp,
     config: &ModelConfig,
     data: &Dataset,
-    tasks: &[tanp::task::Task],
+    tasks: &[Task],
     z: ZMode,
     hide_users: bool,
 ) -> (Vec<Ranking>, Metrics) {
@@ -660,49 +662,9 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     let commit = git_commit();
     let (data, episodes) = load_data(&args.data)?;
     let config = model_config(&args, &data);
-    let official = args.sizes == Sizes::Official;
-    let tc = TrainConfig {
-        epochs: args.epochs.unwrap_or(if official { 100 } else { 150 }),
-        batch_size: args.batch_size,
-        lr: args.lr.unwrap_or(if official { 1e-4 } else { 5e-5 }),
-        seed: args.seed,
-        n_s: args.data.n_s,
-        context_min: args.data.n_s,
-        user_feature_dropout: args.user_dropout,
-        drop_last: official,
-        z_mode: args.z.into(),
-        negatives: match (args.negatives, args.fidelity) {
-            (Some(n), _) => n.into(),
-            (None, FidelityArg::Paper) => Negatives::Resample,
-            (None, FidelityArg::OfficialCode) => Negatives::Fixed,
-        },
-        support_min: args.support_min,
-        catalog_z: match args.catalog_z {
-            CatalogZArg::Sample => tanp::config::CatalogZ::Sample,
-            CatalogZArg::PosteriorMean => tanp::config::CatalogZ::PosteriorMean,
-            CatalogZArg::PriorMean => tanp::config::CatalogZ::PriorMean,
-        },
-    };
+    let tc = train_config(&args);
     if !args.quiet {
-        eprintln!(
-            "{}: {} users, {} items, {} interactions; tasks train {} / valid {} / test {}",
-            data.name,
-            data.users.len(),
-            data.items.len(),
-            data.interactions(),
-            episodes.train.len(),
-            episodes.valid.len(),
-            episodes.test.len()
-        );
-        if let Some(k) = args.data.item_clusters {
-            let field = data.items.fields.last().expect("the cluster field");
-            let known = (0..field.len()).filter(|&i| field.get(i) != [0]).count();
-            eprintln!(
-                "item clusters (not in the paper): {k} clusters of the training users' positives; \
-                 {known} of {} items in one, the rest unknown",
-                data.items.len()
-            );
-        }
+        describe_data(&data, &episodes, args.data.item_clusters);
     }
     let command: Vec<String> = std::env::args().collect();
     std::fs::create_dir_all(&args.out).map_err(|e| TanpError::io(&args.out, e))?;
@@ -736,6 +698,56 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         seconds: (train_seconds, eval_seconds),
     }
     .report(args.results.as_deref())
+}
+
+/// The training settings `args` ask for (the defaults of `--sizes`).
+fn train_config(args: &TrainArgs) -> TrainConfig {
+    let official = args.sizes == Sizes::Official;
+    TrainConfig {
+        epochs: args.epochs.unwrap_or(if official { 100 } else { 150 }),
+        batch_size: args.batch_size,
+        lr: args.lr.unwrap_or(if official { 1e-4 } else { 5e-5 }),
+        seed: args.seed,
+        n_s: args.data.n_s,
+        context_min: args.data.n_s,
+        user_feature_dropout: args.user_dropout,
+        drop_last: official,
+        z_mode: args.z.into(),
+        negatives: match (args.negatives, args.fidelity) {
+            (Some(n), _) => n.into(),
+            (None, FidelityArg::Paper) => Negatives::Resample,
+            (None, FidelityArg::OfficialCode) => Negatives::Fixed,
+        },
+        support_min: args.support_min,
+        catalog_z: match args.catalog_z {
+            CatalogZArg::Sample => tanp::config::CatalogZ::Sample,
+            CatalogZArg::PosteriorMean => tanp::config::CatalogZ::PosteriorMean,
+            CatalogZArg::PriorMean => tanp::config::CatalogZ::PriorMean,
+        },
+    }
+}
+
+/// The data and split a run trains on, for the terminal.
+fn describe_data(data: &Dataset, episodes: &Episodes, item_clusters: Option<usize>) {
+    eprintln!(
+        "{}: {} users, {} items, {} interactions; tasks train {} / valid {} / test {}",
+        data.name,
+        data.users.len(),
+        data.items.len(),
+        data.interactions(),
+        episodes.train.len(),
+        episodes.valid.len(),
+        episodes.test.len()
+    );
+    if let Some(k) = item_clusters {
+        let field = data.items.fields.last().expect("the cluster field");
+        let known = (0..field.len()).filter(|&i| field.get(i) != [0]).count();
+        eprintln!(
+            "item clusters (not in the paper): {k} clusters of the training users' positives; \
+             {known} of {} items in one, the rest unknown",
+            data.items.len()
+        );
+    }
 }
 
 /// One results/ JSON file: what ran (command, commit, seed, data), how well, how long.
@@ -863,14 +875,7 @@ fn load_run(
     dir: &Path,
     data_dir: &Path,
     last: bool,
-) -> Result<(
-    RunInfo,
-    ModelConfig,
-    tanp::model::Tanp,
-    Dataset,
-    Episodes,
-    ZMode,
-)> {
+) -> Result<(RunInfo, ModelConfig, Tanp, Dataset, Episodes, ZMode)> {
     let info_path = dir.join("run.json");
     let text = std::fs::read_to_string(&info_path).map_err(|e| TanpError::io(&info_path, e))?;
     let mut info: RunInfo = serde_json::from_str(&text).map_err(|e| {
@@ -1061,6 +1066,27 @@ fn cmd_bench(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// The test metrics of the model as shipped: without demographics (as visitors give none), and
+/// with them unless the model never saw them (`blind`).
+fn shipped_metrics(
+    model: &Tanp,
+    config: &ModelConfig,
+    data: &Dataset,
+    tasks: &[Task],
+    z: ZMode,
+    blind: bool,
+) -> serde_json::Value {
+    let without = evaluate(model, config, data, tasks, z, true).1;
+    if blind {
+        return json!({ "without_demographics": metrics_json(&without) });
+    }
+    let with = evaluate(model, config, data, tasks, z, false).1;
+    json!({
+        "with_demographics": metrics_json(&with),
+        "without_demographics": metrics_json(&without),
+    })
+}
+
 fn cmd_export(args: ExportArgs) -> Result<()> {
     let (info, config, trained, data, episodes, z) = load_run(&args.model, &args.data_dir, false)?;
     let state = read_state(&args.model)?;
@@ -1092,16 +1118,8 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         "weights": format!("{:?}", args.weights).to_lowercase(),
     });
     if !args.no_metrics {
-        let without = evaluate(&model, &config, &data, &episodes.test, z, true).1;
-        provenance["test_metrics"] = if blind {
-            json!({ "without_demographics": metrics_json(&without) })
-        } else {
-            let with = evaluate(&model, &config, &data, &episodes.test, z, false).1;
-            json!({
-                "with_demographics": metrics_json(&with),
-                "without_demographics": metrics_json(&without),
-            })
-        };
+        provenance["test_metrics"] =
+            shipped_metrics(&model, &config, &data, &episodes.test, z, blind);
     }
     let recommender = Recommender::new(
         model,
@@ -1110,33 +1128,18 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         &data.items,
         &device,
     )?;
-    // Figure 4: a seeded sample of training tasks, each with its user's own features.
-    let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut order: Vec<usize> = (0..episodes.train.len()).collect();
-    rand::seq::SliceRandom::shuffle(&mut order[..], &mut rng);
-    let mut training_clusters = Vec::new();
-    for &t in order.iter().take(args.sample_tasks) {
-        let task = &episodes.train[t];
-        let support: Vec<(u32, f32)> = task.support.iter().map(|i| (i.item, i.y)).collect();
-        // A model trained with every user field hidden never saw them: none given.
-        let profile: Vec<u32> = data
-            .users
-            .fields
-            .iter()
-            .map(|f| {
-                let value = f.get(task.user as usize).first().copied().unwrap_or(0);
-                if blind { 0 } else { value }
-            })
-            .collect();
-        training_clusters.push(TaskAssignment {
-            user: data.user_ids[task.user as usize].clone(),
-            ratings: support.len(),
-            clusters: block_on(recommender.assignment(&support, &profile))?,
-        });
-    }
+    // Figure 4: a seeded sample of training tasks (a model that never saw user fields is
+    // given none).
+    let training_clusters = tanp::catalog::training_assignments(
+        &recommender,
+        &data,
+        &episodes.train,
+        (args.seed, args.sample_tasks),
+        !blind,
+    )?;
     let items = catalog_with_counts(&data, &episodes);
     let counts: Vec<u32> = items.iter().map(|item| item.ratings).collect();
-    let bundle = Bundle::new(
+    let mut bundle = Bundle::new(
         config,
         &data.name,
         provenance,
@@ -1147,7 +1150,6 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         },
         weights,
     )?;
-    let mut bundle = bundle;
     bundle.manifest.starters = starters(&data, &counts, 24);
     // A model that never saw user fields offers visitors none to give.
     if !blind {
@@ -1160,137 +1162,26 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     Ok(())
 }
 
+/// What a catalog evaluation produced, for the table and the results file.
+struct CatalogRun {
+    method: String,
+    data: Dataset,
+    episodes: Episodes,
+    report: tanp::catalog::CatalogReport,
+    chosen: serde_json::Value,
+    split_seed: u64,
+}
+
 fn cmd_catalog(args: CatalogArgs) -> Result<()> {
-    use tanp::catalog::{CatalogProtocol, evaluate, training_counts};
     let started = Instant::now();
     let command: Vec<String> = std::env::args().collect();
-    let protocol = CatalogProtocol {
+    let protocol = tanp::catalog::CatalogProtocol {
         seed: args.catalog_seed,
-        ..CatalogProtocol::default()
+        ..Default::default()
     };
-    let (method, data, episodes, report, chosen, split_seed) = match (&args.model, args.method) {
-        (Some(dir), None) => {
-            // A run directory, or a bundle (its provenance names the data and the split).
-            let (command_of_model, config, recommender, data, episodes, split_seed) =
-                if dir.join(tanp::bundle::MANIFEST).exists() {
-                    let bundle = Bundle::read(dir)?;
-                    let mut split: DataArgs =
-                        serde_json::from_value(bundle.manifest.provenance["split"].clone())
-                            .map_err(|e| {
-                                TanpError::Model(format!(
-                                    "{}: the bundle's provenance names no split: {e}",
-                                    dir.display()
-                                ))
-                            })?;
-                    split.data_dir = args.data.data_dir.clone();
-                    let (data, episodes) = load_data(&split)?;
-                    let recommender = bundle.recommender(&Device::flex())?;
-                    let command = bundle.manifest.provenance["command"].clone();
-                    let config = bundle.manifest.config.clone();
-                    (
-                        command,
-                        config,
-                        recommender,
-                        data,
-                        episodes,
-                        split.split_seed,
-                    )
-                } else {
-                    let (info, config, model, data, episodes, _) =
-                        load_run(dir, &args.data.data_dir, false)?;
-                    let recommender = Recommender::new(
-                        model,
-                        config.clone(),
-                        data.catalog.clone(),
-                        &data.items,
-                        &Device::flex(),
-                    )?;
-                    let command = json!(info.command.join(" "));
-                    let seed = info.data.split_seed;
-                    (command, config, recommender, data, episodes, seed)
-                };
-            let profiles = args.with_demographics.then_some(&data.users);
-            let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
-            let report = evaluate(
-                &tanp::catalog::tanp_scorer(&recommender, profiles),
-                &episodes.test,
-                &counts,
-                data.feedback,
-                &protocol,
-            )?;
-            // Figure 4 over the test users: their tasks at N_S = 10, as visitors (no profile).
-            let mut assignments = Vec::new();
-            let unknown = vec![0u32; data.users.fields.len()];
-            for task in
-                tanp::catalog::catalog_tasks(&episodes.test, 10, data.feedback, args.catalog_seed)
-            {
-                let support: Vec<(u32, f32)> = task.support.iter().map(|x| (x.item, x.y)).collect();
-                assignments.push(block_on(recommender.assignment(&support, &unknown))?);
-            }
-            let clusters = tanp::catalog::cluster_summary(&assignments);
-            println!(
-                "Figure 4, test users at N_S = 10: largest c_ij quartiles {:.3} / {:.3} / {:.3}; \
-                 arg-max cluster counts {:?} (largest share {:.2})",
-                clusters.largest_quartiles[0],
-                clusters.largest_quartiles[1],
-                clusters.largest_quartiles[2],
-                clusters.argmax_counts,
-                clusters.largest_cluster_share
-            );
-            let chosen = json!({"run": dir, "command": command_of_model, "config": config,
-                "demographics": args.with_demographics, "clusters_n_s_10": clusters});
-            (
-                "tanp".to_string(),
-                data,
-                episodes,
-                report,
-                chosen,
-                split_seed,
-            )
-        }
-        (None, Some(method)) => {
-            let dataset = args.data.dataset.clone().ok_or_else(|| {
-                TanpError::Config("--method needs --dataset (ml-1m, lastfm, gowalla)".into())
-            })?;
-            let data_args = DataArgs {
-                dataset,
-                data_dir: args.data.data_dir.clone(),
-                protocol: Protocol::Auto,
-                split_seed: args.data.split_seed,
-                n_s: 20,
-                min_len: 40,
-                max_len: 200,
-                item_clusters: None,
-                item_id_field: false,
-                drop_item_fields: Vec::new(),
-            };
-            let (data, episodes) = load_data(&data_args)?;
-            let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
-            let tuned = tanp::catalog::baselines::fit_tuned(
-                method,
-                &data,
-                &episodes,
-                &counts,
-                args.catalog_seed,
-                args.quiet,
-            )?;
-            let report = evaluate(
-                &*tuned.scorer,
-                &episodes.test,
-                &counts,
-                data.feedback,
-                &protocol,
-            )?;
-            let seed = args.data.split_seed;
-            (
-                method.name().to_string(),
-                data,
-                episodes,
-                report,
-                tuned.chosen,
-                seed,
-            )
-        }
+    let run = match (&args.model, args.method) {
+        (Some(dir), None) => catalog_of_model(dir, &args, &protocol)?,
+        (None, Some(method)) => catalog_of_baseline(method, &args, &protocol)?,
         _ => {
             return Err(TanpError::Config(
                 "give either --model RUN_DIR (TaNP) or --method (a baseline)".into(),
@@ -1298,44 +1189,164 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
         }
     };
     let seconds = started.elapsed().as_secs_f64();
-    println!("{method} on {} (catalog protocol, test users)", data.name);
-    println!("N_S  filter  support   Recall@10 Recall@20 NDCG@10 NDCG@20 cov@10 Jaccard@10");
-    for r in &report.rows {
-        println!(
-            "{:>3}  {:>6}  {:<8}  {:>9.4} {:>9.4} {:>7.4} {:>7.4} {:>6.4} {:>10.4}",
-            r.n_s,
-            if r.min_ratings > 0 {
-                format!(">={}", r.min_ratings)
-            } else {
-                "off".into()
-            },
-            if r.swapped_support { "swapped" } else { "own" },
-            r.recall_10,
-            r.recall_20,
-            r.ndcg_10,
-            r.ndcg_20,
-            r.coverage_10,
-            r.jaccard_10
-        );
-    }
+    println!(
+        "{} on {} (catalog protocol, test users)",
+        run.method, run.data.name
+    );
+    print!("{}", run.report.table());
     if let Some(path) = &args.results {
         let out = json!({
             "protocol": "catalog",
-            "method": method,
+            "method": run.method,
             "command": command.join(" "),
             "commit": git_commit(),
-            "dataset": data.identity,
-            "split_seed": split_seed,
+            "dataset": run.data.identity,
+            "split_seed": run.split_seed,
             "catalog_seed": args.catalog_seed,
-            "test_users": episodes.test.len(),
-            "chosen": chosen,
-            "catalog": report,
+            "test_users": run.episodes.test.len(),
+            "chosen": run.chosen,
+            "catalog": run.report,
             "wall_seconds": seconds,
             "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
         });
         write_file(path, &serde_json::to_string_pretty(&out).expect("json"))?;
     }
     Ok(())
+}
+
+/// A TaNP model to evaluate: what trained it, its recommender, its data and split.
+struct ModelUnderTest {
+    command: serde_json::Value,
+    config: ModelConfig,
+    recommender: Recommender,
+    data: Dataset,
+    episodes: Episodes,
+    split_seed: u64,
+}
+
+/// Opens a run directory, or a bundle (its provenance names the data and the split).
+fn open_for_catalog(dir: &Path, data_dir: &Path) -> Result<ModelUnderTest> {
+    if !dir.join(tanp::bundle::MANIFEST).exists() {
+        let (info, config, model, data, episodes, _) = load_run(dir, data_dir, false)?;
+        let recommender = Recommender::new(
+            model,
+            config.clone(),
+            data.catalog.clone(),
+            &data.items,
+            &Device::flex(),
+        )?;
+        return Ok(ModelUnderTest {
+            command: json!(info.command.join(" ")),
+            config,
+            recommender,
+            data,
+            episodes,
+            split_seed: info.data.split_seed,
+        });
+    }
+    let bundle = Bundle::read(dir)?;
+    let mut split: DataArgs = serde_json::from_value(bundle.manifest.provenance["split"].clone())
+        .map_err(|e| {
+        TanpError::Model(format!(
+            "{}: the bundle's provenance names no split: {e}",
+            dir.display()
+        ))
+    })?;
+    split.data_dir = data_dir.to_path_buf();
+    let (data, episodes) = load_data(&split)?;
+    Ok(ModelUnderTest {
+        command: bundle.manifest.provenance["command"].clone(),
+        config: bundle.manifest.config.clone(),
+        recommender: bundle.recommender(&Device::flex())?,
+        data,
+        episodes,
+        split_seed: split.split_seed,
+    })
+}
+
+/// TaNP (a run or a bundle) on the catalog protocol, with Figure 4 over the test users.
+fn catalog_of_model(
+    dir: &Path,
+    args: &CatalogArgs,
+    protocol: &tanp::catalog::CatalogProtocol,
+) -> Result<CatalogRun> {
+    let m = open_for_catalog(dir, &args.data.data_dir)?;
+    let (data, episodes) = (m.data, m.episodes);
+    let profiles = args.with_demographics.then_some(&data.users);
+    let counts = tanp::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
+    let report = tanp::catalog::evaluate(
+        &tanp::catalog::tanp_scorer(&m.recommender, profiles),
+        &episodes.test,
+        &counts,
+        data.feedback,
+        protocol,
+    )?;
+    let clusters = tanp::catalog::tasks_cluster_summary(
+        &m.recommender,
+        &episodes.test,
+        10,
+        &data,
+        args.catalog_seed,
+    )?;
+    println!("Figure 4, test users at N_S = 10: {}", clusters.describe());
+    let chosen = json!({"run": dir, "command": m.command, "config": m.config,
+        "demographics": args.with_demographics, "clusters_n_s_10": clusters});
+    Ok(CatalogRun {
+        method: "tanp".to_string(),
+        data,
+        episodes,
+        report,
+        chosen,
+        split_seed: m.split_seed,
+    })
+}
+
+/// A baseline tuned on the validation users, on the catalog protocol.
+fn catalog_of_baseline(
+    method: tanp::catalog::baselines::Method,
+    args: &CatalogArgs,
+    protocol: &tanp::catalog::CatalogProtocol,
+) -> Result<CatalogRun> {
+    let dataset = args.data.dataset.clone().ok_or_else(|| {
+        TanpError::Config("--method needs --dataset (ml-1m, lastfm, gowalla)".into())
+    })?;
+    let data_args = DataArgs {
+        dataset,
+        data_dir: args.data.data_dir.clone(),
+        protocol: Protocol::Auto,
+        split_seed: args.data.split_seed,
+        n_s: 20,
+        min_len: 40,
+        max_len: 200,
+        item_clusters: None,
+        item_id_field: false,
+        drop_item_fields: Vec::new(),
+    };
+    let (data, episodes) = load_data(&data_args)?;
+    let counts = tanp::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
+    let tuned = tanp::catalog::baselines::fit_tuned(
+        method,
+        &data,
+        &episodes,
+        &counts,
+        args.catalog_seed,
+        args.quiet,
+    )?;
+    let report = tanp::catalog::evaluate(
+        &*tuned.scorer,
+        &episodes.test,
+        &counts,
+        data.feedback,
+        protocol,
+    )?;
+    Ok(CatalogRun {
+        method: method.name().to_string(),
+        data,
+        episodes,
+        report,
+        chosen: tuned.chosen,
+        split_seed: args.data.split_seed,
+    })
 }
 
 fn main() -> ExitCode {

@@ -319,8 +319,6 @@ pub fn fit_tuned(
     seed: u64,
     quiet: bool,
 ) -> Result<Tuned> {
-    let items = data.items.len();
-    let liked_from = data.feedback.liked_from();
     let train = &episodes.train[..];
     let valid = |scorer: &dyn CatalogScorer| {
         selection_score(scorer, &episodes.valid, counts, data.feedback, seed)
@@ -338,6 +336,34 @@ pub fn fit_tuned(
         }
         Ok(())
     };
+    fit_grid(method, data, train, &valid, quiet, &mut consider)?;
+    let (scorer, setting, score) = best.expect("every method has at least one setting");
+    Ok(Tuned {
+        scorer,
+        chosen: json!({
+            "setting": setting,
+            "validation_ndcg_10": score,
+            "selection": "mean NDCG@10 over N_S = 5, 10, well-known filter, validation users",
+            "grid": grid.into_iter().map(|(s, v)| json!({"setting": s, "validation": v})).collect::<Vec<_>>(),
+        }),
+    })
+}
+
+/// A fitted scorer and its setting, handed to the selection.
+type Consider<'a> = dyn FnMut(Box<dyn CatalogScorer>, serde_json::Value) -> Result<()> + 'a;
+
+/// Fits `method` on `train` for every setting of its grid and hands each to `consider`
+/// (Mult-DAE selects its epoch with `valid` too).
+fn fit_grid(
+    method: Method,
+    data: &Dataset,
+    train: &[Task],
+    valid: &dyn Fn(&dyn CatalogScorer) -> Result<f64>,
+    quiet: bool,
+    consider: &mut Consider,
+) -> Result<()> {
+    let items = data.items.len();
+    let liked_from = data.feedback.liked_from();
     match method {
         Method::Popularity => consider(
             Box::new(Popularity::fit(items, train, liked_from)),
@@ -381,19 +407,10 @@ pub fn fit_tuned(
         Method::MultDae => {
             for config in super::dae::grid() {
                 let (model, _, epoch) =
-                    super::dae::fit(items, train, liked_from, &config, &valid, quiet)?;
+                    super::dae::fit(items, train, liked_from, &config, valid, quiet)?;
                 consider(Box::new(model), json!({"config": config, "epoch": epoch}))?;
             }
         }
     }
-    let (scorer, setting, score) = best.expect("every method has at least one setting");
-    Ok(Tuned {
-        scorer,
-        chosen: json!({
-            "setting": setting,
-            "validation_ndcg_10": score,
-            "selection": "mean NDCG@10 over N_S = 5, 10, well-known filter, validation users",
-            "grid": grid.into_iter().map(|(s, v)| json!({"setting": s, "validation": v})).collect::<Vec<_>>(),
-        }),
-    })
+    Ok(())
 }

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use burn::tensor::Device;
 
+use crate::bundle::TaskAssignment;
 use crate::config::{Feedback, ModelConfig};
 use crate::data::{Dataset, Episodes};
 use crate::error::Result;
@@ -398,6 +399,103 @@ pub fn cluster_summary(c: &[Vec<f32>]) -> ClusterSummary {
         largest_cluster_share: argmax_counts.iter().copied().max().unwrap_or(0) as f64
             / users.max(1) as f64,
         argmax_counts,
+    }
+}
+
+/// Figure 4 over held-out users: the [`ClusterSummary`] of `recommender`'s soft cluster
+/// assignments for each user of `tasks` given `n_s` of their ratings (drawn as in
+/// [`catalog_tasks`] with `seed`), as a visitor gives them (no profile).
+pub fn tasks_cluster_summary(
+    recommender: &Recommender,
+    tasks: &[Task],
+    n_s: usize,
+    data: &Dataset,
+    seed: u64,
+) -> Result<ClusterSummary> {
+    let unknown = vec![0u32; data.users.fields.len()];
+    let mut assignments = Vec::new();
+    for task in catalog_tasks(tasks, n_s, data.feedback, seed) {
+        let support: Vec<(u32, f32)> = task.support.iter().map(|x| (x.item, x.y)).collect();
+        assignments.push(block_on(recommender.assignment(&support, &unknown))?);
+    }
+    Ok(cluster_summary(&assignments))
+}
+
+/// Figure 4 on training tasks, as the bundle ships it: the soft cluster assignments of a
+/// seeded sample of `sample` = (seed, how many) tasks, each given its own support set and, with
+/// `profiles`, its user's own features (else none).
+pub fn training_assignments(
+    recommender: &Recommender,
+    data: &Dataset,
+    tasks: &[Task],
+    sample: (u64, usize),
+    profiles: bool,
+) -> Result<Vec<TaskAssignment>> {
+    let (seed, count) = sample;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.shuffle(&mut rng);
+    order
+        .iter()
+        .take(count)
+        .map(|&t| {
+            let task = &tasks[t];
+            let support: Vec<(u32, f32)> = task.support.iter().map(|i| (i.item, i.y)).collect();
+            let profile: Vec<u32> = data
+                .users
+                .fields
+                .iter()
+                .map(|f| {
+                    let value = f.get(task.user as usize).first().copied().unwrap_or(0);
+                    if profiles { value } else { 0 }
+                })
+                .collect();
+            Ok(TaskAssignment {
+                user: data.user_ids[task.user as usize].clone(),
+                ratings: support.len(),
+                clusters: block_on(recommender.assignment(&support, &profile))?,
+            })
+        })
+        .collect()
+}
+
+impl ClusterSummary {
+    /// One line for a terminal.
+    pub fn describe(&self) -> String {
+        let q = self.largest_quartiles;
+        format!(
+            "largest c_ij quartiles {:.3} / {:.3} / {:.3}; arg-max cluster counts {:?} (largest share {:.2})",
+            q[0], q[1], q[2], self.argmax_counts, self.largest_cluster_share
+        )
+    }
+}
+
+impl CatalogReport {
+    /// The report as a table for a terminal.
+    pub fn table(&self) -> String {
+        let mut out = String::from(
+            "N_S  filter  support   Recall@10 Recall@20 NDCG@10 NDCG@20 cov@10 Jaccard@10\n",
+        );
+        for r in &self.rows {
+            let filter = if r.min_ratings > 0 {
+                format!(">={}", r.min_ratings)
+            } else {
+                "off".into()
+            };
+            out.push_str(&format!(
+                "{:>3}  {:>6}  {:<8}  {:>9.4} {:>9.4} {:>7.4} {:>7.4} {:>6.4} {:>10.4}\n",
+                r.n_s,
+                filter,
+                if r.swapped_support { "swapped" } else { "own" },
+                r.recall_10,
+                r.recall_20,
+                r.ndcg_10,
+                r.ndcg_20,
+                r.coverage_10,
+                r.jaccard_10
+            ));
+        }
+        out
     }
 }
 

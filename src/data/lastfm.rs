@@ -57,12 +57,13 @@ pub fn read_ratings(path: &Path) -> Result<(Vec<Vec<Interaction>>, usize)> {
     Ok((histories, items))
 }
 
+/// A task being read: its user and its support and query points by position.
+type Sets = (u32, BTreeMap<u32, Interaction>, BTreeMap<u32, Interaction>);
+
 /// Reads `episodes.tsv` (`split task set pos user item label`, with a header).
 pub fn read_episodes(path: &Path, users: usize, items: usize) -> Result<Episodes> {
     let text = read_text(path)?;
     let file = path.display().to_string();
-    // (split, task) -> (user, support points by pos, query points by pos)
-    type Sets = (u32, BTreeMap<u32, Interaction>, BTreeMap<u32, Interaction>);
     let mut tasks: BTreeMap<(u8, u32), Sets> = BTreeMap::new();
     let mut lines = lines(&text);
     match lines.next() {
@@ -80,67 +81,7 @@ pub fn read_episodes(path: &Path, users: usize, items: usize) -> Result<Episodes
         None => return Err(TanpError::parse(file, 1, "a header line", "")),
     }
     for (no, line) in lines {
-        let f = split_exact(
-            path,
-            no,
-            line,
-            "\t",
-            7,
-            "(split, task, set, pos, user, item, label)",
-        )?;
-        let split = match f[0] {
-            "training" => 0u8,
-            "validation" => 1,
-            "testing" => 2,
-            other => {
-                return Err(TanpError::parse(
-                    file,
-                    no,
-                    "training, validation or testing",
-                    other,
-                ));
-            }
-        };
-        let task: u32 = parse_field(path, no, "a task number", f[1])?;
-        let pos: u32 = parse_field(path, no, "a position", f[3])?;
-        let user: u32 = parse_field(path, no, "a user id", f[4])?;
-        let item: u32 = parse_field(path, no, "an item id", f[5])?;
-        if user as usize >= users || item as usize >= items {
-            return Err(TanpError::parse(
-                file,
-                no,
-                format!("user < {users} and item < {items} (ids of ratings_final.txt)"),
-                line,
-            ));
-        }
-        let point = Interaction {
-            item,
-            y: label(path, no, f[6])?,
-        };
-        let entry = tasks
-            .entry((split, task))
-            .or_insert_with(|| (user, BTreeMap::new(), BTreeMap::new()));
-        if entry.0 != user {
-            return Err(TanpError::parse(
-                file,
-                no,
-                format!("user {} for this task", entry.0),
-                f[4],
-            ));
-        }
-        let set = match f[2] {
-            "support" => &mut entry.1,
-            "query" => &mut entry.2,
-            other => return Err(TanpError::parse(file, no, "support or query", other)),
-        };
-        if set.insert(pos, point).is_some() {
-            return Err(TanpError::parse(
-                file,
-                no,
-                "a new position in this set",
-                f[3],
-            ));
-        }
+        episode_line(path, no, line, (users, items), &mut tasks)?;
     }
     let mut episodes = Episodes::default();
     for ((split, _), (user, support, query)) in tasks {
@@ -156,6 +97,81 @@ pub fn read_episodes(path: &Path, users: usize, items: usize) -> Result<Episodes
         }
     }
     Ok(episodes)
+}
+
+/// Adds line `no` of `episodes.tsv` to its task in `tasks` (keyed by split and task number),
+/// for `limits` = (users, items) of the ratings file.
+fn episode_line(
+    path: &Path,
+    no: usize,
+    line: &str,
+    limits: (usize, usize),
+    tasks: &mut BTreeMap<(u8, u32), Sets>,
+) -> Result<()> {
+    let file = || path.display().to_string();
+    let (users, items) = limits;
+    let f = split_exact(
+        path,
+        no,
+        line,
+        "\t",
+        7,
+        "(split, task, set, pos, user, item, label)",
+    )?;
+    let split = match f[0] {
+        "training" => 0u8,
+        "validation" => 1,
+        "testing" => 2,
+        other => {
+            return Err(TanpError::parse(
+                file(),
+                no,
+                "training, validation or testing",
+                other,
+            ));
+        }
+    };
+    let task: u32 = parse_field(path, no, "a task number", f[1])?;
+    let pos: u32 = parse_field(path, no, "a position", f[3])?;
+    let user: u32 = parse_field(path, no, "a user id", f[4])?;
+    let item: u32 = parse_field(path, no, "an item id", f[5])?;
+    if user as usize >= users || item as usize >= items {
+        return Err(TanpError::parse(
+            file(),
+            no,
+            format!("user < {users} and item < {items} (ids of ratings_final.txt)"),
+            line,
+        ));
+    }
+    let point = Interaction {
+        item,
+        y: label(path, no, f[6])?,
+    };
+    let entry = tasks
+        .entry((split, task))
+        .or_insert_with(|| (user, BTreeMap::new(), BTreeMap::new()));
+    if entry.0 != user {
+        return Err(TanpError::parse(
+            file(),
+            no,
+            format!("user {} for this task", entry.0),
+            f[4],
+        ));
+    }
+    let set = match f[2] {
+        "support" => &mut entry.1,
+        "query" => &mut entry.2,
+        other => return Err(TanpError::parse(file(), no, "support or query", other)),
+    };
+    if set.insert(pos, point).is_some() {
+        return Err(TanpError::parse(
+            file(),
+            no,
+            "a new position in this set",
+            f[3],
+        ));
+    }
+    Ok(())
 }
 
 /// Loads Last.FM from `dir` (the `lastfm` folder).

@@ -138,143 +138,46 @@ struct Movie {
     actors: Vec<u32>,
 }
 
+/// MeLU's vocabularies (`melu/m_*.txt`).
+struct Vocabs {
+    rate: Vocab,
+    genre: Vocab,
+    director: Vocab,
+    actor: Vocab,
+    gender: Vocab,
+    age: Vocab,
+    occupation: Vocab,
+    zipcode: Vocab,
+}
+
+impl Vocabs {
+    fn read(melu: &Path) -> Result<Self> {
+        let read = |name: &str| Vocab::read(&melu.join(format!("m_{name}.txt")));
+        Ok(Vocabs {
+            rate: read("rate")?,
+            genre: read("genre")?,
+            director: read("director")?,
+            actor: read("actor")?,
+            gender: read("gender")?,
+            age: read("age")?,
+            occupation: read("occupation")?,
+            zipcode: read("zipcode")?,
+        })
+    }
+}
+
 /// Loads MovieLens-1M from `dir` (the `ml-1m` folder).
 pub fn load(dir: &Path) -> Result<Dataset> {
     let melu = dir.join("melu");
-    let rate = Vocab::read(&melu.join("m_rate.txt"))?;
-    let genre = Vocab::read(&melu.join("m_genre.txt"))?;
-    let director = Vocab::read(&melu.join("m_director.txt"))?;
-    let actor = Vocab::read(&melu.join("m_actor.txt"))?;
-    let gender = Vocab::read(&melu.join("m_gender.txt"))?;
-    let age = Vocab::read(&melu.join("m_age.txt"))?;
-    let occupation = Vocab::read(&melu.join("m_occupation.txt"))?;
-    let zipcode = Vocab::read(&melu.join("m_zipcode.txt"))?;
+    let vocabs = Vocabs::read(&melu)?;
+    let movies_path = melu.join("movies_extrainfos.dat");
+    let movies = read_movies(&movies_path, &vocabs)?;
+    let users_path = dir.join("users.dat");
+    let users = read_users(&users_path, &vocabs)?;
+    let ratings_path = dir.join("ratings_melu_no_timestamp.dat");
+    let raw = read_ratings(&ratings_path, &users.index, &movies)?;
 
-    // Items.
-    let path = melu.join("movies_extrainfos.dat");
-    let text = read_text(&path)?;
-    let mut movies = Vec::new();
-    for (no, line) in lines(&text) {
-        let f = split_exact(
-            &path,
-            no,
-            line,
-            "::",
-            11,
-            "(id, title, year, rate, released, genre, director, writer, actors, plot, poster)",
-        )?;
-        let id: u32 = parse_field(&path, no, "a movie id", f[0])?;
-        let year = match f[2].trim() {
-            "N/A" => None,
-            y => Some(parse_field::<u16>(
-                &path,
-                no,
-                "a year",
-                y.get(..4).unwrap_or(y),
-            )?),
-        };
-        let genre_names: Vec<String> = list(melu_value(f[5])).map(str::to_string).collect();
-        movies.push(Movie {
-            id,
-            title: f[1].trim().to_string(),
-            year,
-            rate: rate.lookup(&path, no, "rate", melu_value(f[3]))?,
-            genres: genre_names
-                .iter()
-                .map(|g| genre.lookup(&path, no, "genre", g))
-                .collect::<Result<_>>()?,
-            genre_names: genre_names.into_iter().filter(|g| g != "nan").collect(),
-            directors: list(melu_value(f[6]))
-                .map(|d| director.lookup(&path, no, "director", &strip_parentheticals(d)))
-                .collect::<Result<_>>()?,
-            actors: list(melu_value(f[8]))
-                .map(|a| actor.lookup(&path, no, "actor", a))
-                .collect::<Result<_>>()?,
-        });
-    }
-    let mut years: Vec<u16> = movies.iter().filter_map(|m| m.year).collect();
-    years.sort_unstable();
-    years.dedup();
-
-    // Users.
-    let upath = dir.join("users.dat");
-    let text = read_text(&upath)?;
-    let mut user_ids = Vec::new();
-    let mut user_index = HashMap::new();
-    let mut ufields = [
-        Field::new("gender", gender.len),
-        Field::new("age", age.len),
-        Field::new("occupation", occupation.len),
-        Field::new("zip", zipcode.len),
-    ];
-    for (no, line) in lines(&text) {
-        let f = split_exact(
-            &upath,
-            no,
-            line,
-            "::",
-            5,
-            "(id, gender, age, occupation, zip)",
-        )?;
-        let id: u32 = parse_field(&upath, no, "a user id", f[0])?;
-        let zip: String = f[4].trim().chars().take(5).collect();
-        let values = [
-            gender.lookup(&upath, no, "gender", f[1].trim())?,
-            age.lookup(&upath, no, "age", f[2].trim())?,
-            occupation.lookup(&upath, no, "occupation", f[3].trim())?,
-            zipcode.lookup(&upath, no, "zipcode", &zip)?,
-        ];
-        for (field, v) in ufields.iter_mut().zip(values) {
-            field.push(&[v])?;
-        }
-        if user_index.insert(id, user_ids.len()).is_some() {
-            return Err(TanpError::parse(
-                upath.display().to_string(),
-                no,
-                "a new user id",
-                f[0],
-            ));
-        }
-        user_ids.push(id.to_string());
-    }
-
-    // Ratings; the catalog is the movies that have ratings, in id order.
-    let rpath = dir.join("ratings_melu_no_timestamp.dat");
-    let text = read_text(&rpath)?;
-    let movie_pos: HashMap<u32, usize> =
-        movies.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
-    let mut raw = Vec::new();
-    for (no, line) in lines(&text) {
-        let f = split_exact(&rpath, no, line, "::", 3, "(user, movie, rating)")?;
-        let user: u32 = parse_field(&rpath, no, "a user id", f[0])?;
-        let movie: u32 = parse_field(&rpath, no, "a movie id", f[1])?;
-        let rating: u8 = parse_field(&rpath, no, "a rating 1-5", f[2])?;
-        if !(1..=5).contains(&rating) {
-            return Err(TanpError::parse(
-                rpath.display().to_string(),
-                no,
-                "a rating 1-5",
-                f[2],
-            ));
-        }
-        let u = *user_index.get(&user).ok_or_else(|| {
-            TanpError::parse(
-                rpath.display().to_string(),
-                no,
-                "a user listed in users.dat",
-                f[0],
-            )
-        })?;
-        let m = *movie_pos.get(&movie).ok_or_else(|| {
-            TanpError::parse(
-                rpath.display().to_string(),
-                no,
-                "a movie listed in movies_extrainfos.dat",
-                f[1],
-            )
-        })?;
-        raw.push((u, m, rating));
-    }
+    // The catalog is the movies that have ratings, in id order.
     let mut rated: Vec<usize> = raw.iter().map(|&(_, m, _)| m).collect();
     rated.sort_unstable_by_key(|&m| movies[m].id);
     rated.dedup();
@@ -283,8 +186,7 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         .enumerate()
         .map(|(i, &m)| (m, i as u32))
         .collect();
-
-    let mut histories = vec![Vec::new(); user_ids.len()];
+    let mut histories = vec![Vec::new(); users.ids.len()];
     let mut seen = std::collections::HashSet::new();
     for (u, m, rating) in raw {
         // 4 (user, movie) pairs occur twice after MeLU merged two duplicate movies: keep the first.
@@ -295,43 +197,26 @@ pub fn load(dir: &Path) -> Result<Dataset> {
             });
         }
     }
-
-    let mut ifields = [
-        Field::new("year", years.len() + 1),
-        Field::new("rate", rate.len),
-        Field::new("genre", genre.len),
-        Field::new("director", director.len),
-        Field::new("actor", actor.len),
-    ];
-    let mut catalog = Vec::with_capacity(rated.len());
-    for &m in &rated {
-        let mv = &movies[m];
-        let year = mv
-            .year
-            .map(|y| years.binary_search(&y).expect("collected above") as u32 + 1);
-        ifields[0].push(&year.into_iter().collect::<Vec<_>>())?;
-        ifields[1].push(&[mv.rate])?;
-        ifields[2].push(&mv.genres)?;
-        ifields[3].push(&mv.directors)?;
-        ifields[4].push(&mv.actors)?;
-        catalog.push(CatalogItem {
-            id: mv.id.to_string(),
-            title: mv.title.clone(),
-            year: mv.year,
-            genres: mv.genre_names.clone(),
-            ratings: 0,
-        });
-    }
-
+    // The year vocabulary covers every movie of the file, rated or not.
+    let mut years: Vec<u16> = movies.iter().filter_map(|m| m.year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let rated: Vec<&Movie> = rated.iter().map(|&m| &movies[m]).collect();
+    let (items, catalog) = item_table(&rated, &years, &vocabs)?;
     let identity = serde_json::json!({
         "dataset": "ml-1m",
-        "files": [file_identity(&rpath)?, file_identity(&path)?, file_identity(&upath)?],
+        "files": [
+            file_identity(&ratings_path)?,
+            file_identity(&movies_path)?,
+            file_identity(&users_path)?,
+        ],
     });
+    let v = &vocabs;
     let profile_fields = [
-        ("gender", &gender),
-        ("age", &age),
-        ("occupation", &occupation),
-        ("zip", &zipcode),
+        ("gender", &v.gender),
+        ("age", &v.age),
+        ("occupation", &v.occupation),
+        ("zip", &v.zipcode),
     ]
     .into_iter()
     .map(|(name, vocab)| ProfileField {
@@ -342,19 +227,191 @@ pub fn load(dir: &Path) -> Result<Dataset> {
     Ok(Dataset {
         name: "ml-1m".into(),
         feedback: Feedback::Explicit,
-        users: FeatureTable {
-            fields: ufields.into(),
-        },
-        items: FeatureTable {
-            fields: ifields.into(),
-        },
-        user_ids,
+        users: users.table,
+        items,
+        user_ids: users.ids,
         catalog,
         profile_fields,
         histories,
         episodes: None,
         identity,
     })
+}
+
+/// Every movie of `movies_extrainfos.dat`, in file order.
+fn read_movies(path: &Path, v: &Vocabs) -> Result<Vec<Movie>> {
+    let text = read_text(path)?;
+    let mut movies = Vec::new();
+    for (no, line) in lines(&text) {
+        let f = split_exact(
+            path,
+            no,
+            line,
+            "::",
+            11,
+            "(id, title, year, rate, released, genre, director, writer, actors, plot, poster)",
+        )?;
+        let id: u32 = parse_field(path, no, "a movie id", f[0])?;
+        let year = match f[2].trim() {
+            "N/A" => None,
+            y => Some(parse_field::<u16>(
+                path,
+                no,
+                "a year",
+                y.get(..4).unwrap_or(y),
+            )?),
+        };
+        let genre_names: Vec<String> = list(melu_value(f[5])).map(str::to_string).collect();
+        movies.push(Movie {
+            id,
+            title: f[1].trim().to_string(),
+            year,
+            rate: v.rate.lookup(path, no, "rate", melu_value(f[3]))?,
+            genres: genre_names
+                .iter()
+                .map(|g| v.genre.lookup(path, no, "genre", g))
+                .collect::<Result<_>>()?,
+            genre_names: genre_names.into_iter().filter(|g| g != "nan").collect(),
+            directors: list(melu_value(f[6]))
+                .map(|d| {
+                    v.director
+                        .lookup(path, no, "director", &strip_parentheticals(d))
+                })
+                .collect::<Result<_>>()?,
+            actors: list(melu_value(f[8]))
+                .map(|a| v.actor.lookup(path, no, "actor", a))
+                .collect::<Result<_>>()?,
+        });
+    }
+    Ok(movies)
+}
+
+/// The users of `users.dat`: their ids, where each id sits, and their feature table.
+struct Users {
+    ids: Vec<String>,
+    index: HashMap<u32, usize>,
+    table: FeatureTable,
+}
+
+fn read_users(path: &Path, v: &Vocabs) -> Result<Users> {
+    let text = read_text(path)?;
+    let mut ids = Vec::new();
+    let mut index = HashMap::new();
+    let mut fields = [
+        Field::new("gender", v.gender.len),
+        Field::new("age", v.age.len),
+        Field::new("occupation", v.occupation.len),
+        Field::new("zip", v.zipcode.len),
+    ];
+    for (no, line) in lines(&text) {
+        let f = split_exact(
+            path,
+            no,
+            line,
+            "::",
+            5,
+            "(id, gender, age, occupation, zip)",
+        )?;
+        let id: u32 = parse_field(path, no, "a user id", f[0])?;
+        let zip: String = f[4].trim().chars().take(5).collect();
+        let values = [
+            v.gender.lookup(path, no, "gender", f[1].trim())?,
+            v.age.lookup(path, no, "age", f[2].trim())?,
+            v.occupation.lookup(path, no, "occupation", f[3].trim())?,
+            v.zipcode.lookup(path, no, "zipcode", &zip)?,
+        ];
+        for (field, value) in fields.iter_mut().zip(values) {
+            field.push(&[value])?;
+        }
+        if index.insert(id, ids.len()).is_some() {
+            return Err(TanpError::parse(
+                path.display().to_string(),
+                no,
+                "a new user id",
+                f[0],
+            ));
+        }
+        ids.push(id.to_string());
+    }
+    Ok(Users {
+        ids,
+        index,
+        table: FeatureTable {
+            fields: fields.into(),
+        },
+    })
+}
+
+/// `(user position, movie position, rating)` of every line of the ratings file.
+fn read_ratings(
+    path: &Path,
+    user_index: &HashMap<u32, usize>,
+    movies: &[Movie],
+) -> Result<Vec<(usize, usize, u8)>> {
+    let text = read_text(path)?;
+    let movie_pos: HashMap<u32, usize> =
+        movies.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+    let bad = |no, expected: &str, found: &str| {
+        TanpError::parse(path.display().to_string(), no, expected, found)
+    };
+    let mut raw = Vec::new();
+    for (no, line) in lines(&text) {
+        let f = split_exact(path, no, line, "::", 3, "(user, movie, rating)")?;
+        let user: u32 = parse_field(path, no, "a user id", f[0])?;
+        let movie: u32 = parse_field(path, no, "a movie id", f[1])?;
+        let rating: u8 = parse_field(path, no, "a rating 1-5", f[2])?;
+        if !(1..=5).contains(&rating) {
+            return Err(bad(no, "a rating 1-5", f[2]));
+        }
+        let u = *user_index
+            .get(&user)
+            .ok_or_else(|| bad(no, "a user listed in users.dat", f[0]))?;
+        let m = *movie_pos
+            .get(&movie)
+            .ok_or_else(|| bad(no, "a movie listed in movies_extrainfos.dat", f[1]))?;
+        raw.push((u, m, rating));
+    }
+    Ok(raw)
+}
+
+/// The item feature table (year as its position in `years`, rate, genre, director, actor) and
+/// the catalog of `rated`.
+fn item_table(
+    rated: &[&Movie],
+    years: &[u16],
+    v: &Vocabs,
+) -> Result<(FeatureTable, Vec<CatalogItem>)> {
+    let mut fields = [
+        Field::new("year", years.len() + 1),
+        Field::new("rate", v.rate.len),
+        Field::new("genre", v.genre.len),
+        Field::new("director", v.director.len),
+        Field::new("actor", v.actor.len),
+    ];
+    let mut catalog = Vec::with_capacity(rated.len());
+    for mv in rated {
+        let year = mv
+            .year
+            .map(|y| years.binary_search(&y).expect("collected above") as u32 + 1);
+        fields[0].push(&year.into_iter().collect::<Vec<_>>())?;
+        fields[1].push(&[mv.rate])?;
+        fields[2].push(&mv.genres)?;
+        fields[3].push(&mv.directors)?;
+        fields[4].push(&mv.actors)?;
+        catalog.push(CatalogItem {
+            id: mv.id.to_string(),
+            title: mv.title.clone(),
+            year: mv.year,
+            genres: mv.genre_names.clone(),
+            ratings: 0,
+        });
+    }
+    Ok((
+        FeatureTable {
+            fields: fields.into(),
+        },
+        catalog,
+    ))
 }
 
 #[cfg(test)]
