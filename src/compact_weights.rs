@@ -4,7 +4,8 @@
 //! - `q8`: the embedding tables (most of the bytes: one row per actor, director, ZIP code, ...)
 //!   stored as I8 with one F32 scale per row (`<name>.q8_scale`, symmetric absmax: `x = q *
 //!   scale`), everything else as F16. A quarter of the F32 bytes for the tables; per-value error
-//!   at most half a step, `max|row| / 254`.
+//!   at most half a step, `max|row| / 254`. With [`Q8Scope::Matrices`] the linear layers'
+//!   weight matrices too (wide models, whose layers outweigh their tables).
 //!
 //! Both directions rewrite the header and the data; nothing else in the file changes.
 //! The format: an 8-byte little-endian header length `n`, `n` bytes of JSON (each tensor's
@@ -206,18 +207,34 @@ pub fn to_half(bytes: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
-/// Whether `q8` stores a tensor in 8 bits: the embedding tables (rank 2).
-fn is_table(e: &Entry) -> bool {
-    e.dtype == "F32" && e.shape.len() == 2 && e.name.contains("_embedding.")
+/// Which F32 tensors `q8` stores in 8 bits (the rest in F16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Q8Scope {
+    /// The embedding tables (most of the bytes of a paper-size model).
+    Tables,
+    /// Every matrix: the tables and the linear layers' weights (`[in, out]`, a scale per input
+    /// row); biases and other vectors stay F16.
+    Matrices,
 }
 
-/// The embedding tables as I8 with a per-row F32 scale, other F32 tensors as F16.
-pub fn to_q8(bytes: &[u8]) -> Result<Vec<u8>> {
+impl Q8Scope {
+    /// Whether this scope stores tensor `e` in 8 bits.
+    fn covers(self, e: &Entry) -> bool {
+        let matrix = e.dtype == "F32" && e.shape.len() == 2;
+        match self {
+            Q8Scope::Tables => matrix && e.name.contains("_embedding."),
+            Q8Scope::Matrices => matrix,
+        }
+    }
+}
+
+/// The tensors of `scope` as I8 with a per-row F32 scale, other F32 tensors as F16.
+pub fn to_q8(bytes: &[u8], scope: Q8Scope) -> Result<Vec<u8>> {
     rewrite(bytes, |e, _| {
         if e.name.ends_with(SCALE_SUFFIX) || e.dtype == "I8" {
             return Err(bad(format!("tensor {} is already stored in q8", e.name)));
         }
-        if !is_table(e) {
+        if !scope.covers(e) {
             return match e.dtype.as_str() {
                 "F32" => Ok(vec![Out::like(e, "F16", f16_bytes(&f32s(e)?))]),
                 _ => copy(e),

@@ -410,7 +410,7 @@ fn half_precision_weights_load_and_score_like_the_full_ones() {
     assert_eq!(widen(full.clone()).unwrap(), full);
 
     let (a, b) = (
-        top30_with_weights(&data, &cfg, full),
+        top30_with_weights(&data, &cfg, full.clone()),
         top30_with_weights(&data, &cfg, half.clone()),
     );
     assert_scores_close(&a, &b, 2e-2);
@@ -445,10 +445,13 @@ fn with_header(header: &serde_json::Map<String, serde_json::Value>, data: &[u8])
 /// full-precision model's; every inconsistency between a table and its scales is an error.
 #[test]
 fn q8_weights_load_and_score_close_to_the_full_ones() {
-    use tanp::compact_weights::{SCALE_SUFFIX, to_q8, widen};
+    use tanp::compact_weights::{Q8Scope, SCALE_SUFFIX, to_q8, widen};
     let (_guard, data, cfg, full) = fresh_model_weights();
-    let q8 = to_q8(&full).unwrap();
-    assert!(to_q8(&q8).is_err(), "quantising twice must be refused");
+    let q8 = to_q8(&full, Q8Scope::Tables).unwrap();
+    assert!(
+        to_q8(&q8, Q8Scope::Tables).is_err(),
+        "quantising twice must be refused"
+    );
     let (q_header, _) = header_of(&q8);
     let tables: Vec<&String> = q_header
         .iter()
@@ -492,10 +495,21 @@ fn q8_weights_load_and_score_close_to_the_full_ones() {
     }
 
     let (a, b) = (
-        top30_with_weights(&data, &cfg, full),
+        top30_with_weights(&data, &cfg, full.clone()),
         top30_with_weights(&data, &cfg, q8.clone()),
     );
     assert_scores_close(&a, &b, 5e-2);
+    // Every matrix in 8 bits (the layers too): still close, and smaller.
+    let all = to_q8(&full, Q8Scope::Matrices).unwrap();
+    assert!(all.len() < q8.len(), "{} vs {}", all.len(), q8.len());
+    let (all_header, _) = header_of(&all);
+    assert!(
+        all_header
+            .iter()
+            .any(|(k, v)| v["dtype"] == "I8" && k.starts_with("decoder.")),
+        "no layer weight was quantised"
+    );
+    assert_scores_close(&a, &top30_with_weights(&data, &cfg, all), 5e-2);
 
     // Corruptions: a scale tensor missing, of the wrong length, or scaling no table.
     let (header, data_bytes) = header_of(&q8);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use tanp::bundle::{Bundle, CatalogFile};
+use tanp::compact_weights::{Q8Scope, to_q8};
 use tanp::config::{DecoderHead, DecoderKind, EmbeddingSpec, Fidelity, ModelConfig, Objective};
 use tanp::data::clusters::{ClusterConfig, cluster_field, item_clusters};
 use tanp::data::split::{SplitConfig, make_episodes};
@@ -165,8 +166,9 @@ struct ExportArgs {
     #[arg(long)]
     no_metrics: bool,
     /// How the weights are stored: q8 keeps the embedding tables in 8 bits with a scale per
-    /// row and the rest in f16; f16 stores everything in half precision. The model still
-    /// computes in f32; the metrics are those of the stored weights.
+    /// row and the rest in f16; q8-all every matrix (tables and layer weights) in 8 bits and
+    /// the vectors in f16; f16 stores everything in half precision. The model still computes
+    /// in f32; the metrics are those of the stored weights.
     #[arg(long, value_enum, default_value = "q8")]
     weights: WeightsArg,
 }
@@ -174,6 +176,7 @@ struct ExportArgs {
 #[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
 enum WeightsArg {
     Q8,
+    Q8All,
     F16,
     F32,
 }
@@ -1100,7 +1103,8 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     };
     let full = tanp::weights::weights_to_bytes(&trained)?;
     let weights = match args.weights {
-        WeightsArg::Q8 => tanp::compact_weights::to_q8(&full)?,
+        WeightsArg::Q8 => to_q8(&full, Q8Scope::Tables)?,
+        WeightsArg::Q8All => to_q8(&full, Q8Scope::Matrices)?,
         WeightsArg::F16 => tanp::compact_weights::to_half(&full)?,
         WeightsArg::F32 => full,
     };
