@@ -7,7 +7,7 @@
 #   SPLITS="2020" DATASETS="ml-1m" METHODS="tanp ease" scripts/catalog.sh   narrow it
 #
 # Baselines (popularity, item-kNN, EASE, Mult-DAE) are tuned on the validation users of each
-# split. TaNP's catalog recipe is `tanp_recipe` below, the one place that defines it.
+# split. TaNP's catalog recipe is the preset `catalog` (src/recipe.rs).
 set -euo pipefail
 DATA=${1:-../shared/data}
 cd "$(dirname "$0")/.."
@@ -19,14 +19,12 @@ METHODS=${METHODS:-"popularity item-knn ease mult-dae tanp"}
 OUT=results/catalog
 RUNS=runs/catalog
 
-# TaNP's catalog recipe: Gating-FiLM at the paper's sizes with the item id as one more item
-# content field, a softmax over the catalog (--objective catalog), z of the prior q(z | S) when
-# decoding training tasks (as at test time), support sets of 3-20 ratings per visit, user fields
-# always hidden (visitors give none; with them half of the time the model learnt the training
-# users by their ZIP code instead of from their ratings), k = 5 clusters with lambda = 0.5.
+# TaNP's catalog recipe is the preset `catalog` (src/recipe.rs, the one place that defines it):
+# Gating-FiLM with the dot head, the item id as one more item content field, a softmax over the
+# catalog, z of the prior q(z | S) when decoding training tasks (as at test time), support sets of
+# 3-20 ratings per visit, user fields always hidden (visitors give none), k = 5, lambda = 0.5.
 tanp_recipe() {
-  echo --objective catalog --item-id-field --catalog-z prior-mean --n-s 20 --support-min 3 \
-    --lr 3e-3 --epochs 40 --user-dropout 1.0 --k 5 --lambda 0.5
+  echo --preset catalog
 }
 
 for dataset in $DATASETS; do

@@ -29,8 +29,9 @@ BIN=${TANP_BIN:-${CARGO_TARGET_DIR:-target}/release/tanp}
 OUT=results/experiments
 RUNS=runs/experiments
 
-# epochs DATASET [NAME]: Last.FM's epochs are ten times smaller; with item clusters its
-# validation score still rises at 150 epochs, so those runs get 400.
+# epochs DATASET [NAME]: MeLU's epochs, the same as TaNP's preset experiments-DATASET; Last.FM's
+# epochs are ten times smaller; with item clusters its validation score still rises at 150
+# epochs, so those runs get 400.
 epochs() {
   if [ "$1" != lastfm ]; then echo 40
   elif [[ "${2:-}" == *clusters* ]]; then echo 400
@@ -58,9 +59,11 @@ one() {
                    "${split[@]}" --seed "$seed" --quiet --results "$file" "$@" >/dev/null ;;
     *melu*) "$BIN" baseline --method melu --dataset "$dataset" --data-dir "$DATA" "${split[@]}" \
              --seed "$seed" --epochs "$(epochs "$dataset" "$name")" --negatives "$(negatives "$dataset")" --quiet --results "$file" "$@" >/dev/null ;;
+    # TaNP: the recipe is the preset experiments-DATASET (src/recipe.rs); epochs() only adds
+    # the longer Last.FM item-cluster runs.
     *) rm -rf "$RUNS/$dataset/$name-seed$seed"
        "$BIN" train --dataset "$dataset" --data-dir "$DATA" "${split[@]}" --seed "$seed" \
-         --lr 1e-3 --epochs "$(epochs "$dataset" "$name")" --negatives "$(negatives "$dataset")" --out "$RUNS/$dataset/$name-seed$seed" \
+         --preset "experiments-$dataset" --epochs "$(epochs "$dataset" "$name")" --out "$RUNS/$dataset/$name-seed$seed" \
          --quiet --results "$file" "$@" >/dev/null ;;
   esac
   echo "$file: $((SECONDS - start)) s"

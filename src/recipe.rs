@@ -67,3 +67,131 @@ impl Default for TrainConfig {
         }
     }
 }
+
+/// A named recipe: the `tanp train` flags it stands for, in the one place the CLI (`tanp train
+/// --preset NAME`) and the scripts take them from. Flags given after the preset override it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Preset {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub flags: &'static [&'static str],
+}
+
+/// Every named recipe.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "paper",
+        about: "the paper's equations and sizes (section 5.2.3): 150 epochs, lr 5e-5 (the defaults)",
+        flags: &[
+            "--fidelity",
+            "paper",
+            "--sizes",
+            "paper",
+            "--epochs",
+            "150",
+            "--lr",
+            "5e-5",
+        ],
+    },
+    Preset {
+        name: "official-code",
+        about: "the official PyTorch code and its train.sh: 100 epochs, lr 1e-4, fixed negatives",
+        flags: &[
+            "--fidelity",
+            "official-code",
+            "--sizes",
+            "official",
+            "--epochs",
+            "100",
+            "--lr",
+            "1e-4",
+        ],
+    },
+    Preset {
+        name: "experiments-lastfm",
+        about: "Tables 3-5 and Figures 3-5 on Last.FM (scripts/experiments.sh): lr 1e-3, 150 epochs",
+        flags: &["--lr", "1e-3", "--epochs", "150", "--negatives", "resample"],
+    },
+    Preset {
+        name: "experiments-ml-1m",
+        about: "Tables 3-5 and Figures 3-5 on ML-1M: lr 1e-3, 40 epochs",
+        flags: &["--lr", "1e-3", "--epochs", "40", "--negatives", "resample"],
+    },
+    Preset {
+        name: "experiments-gowalla",
+        about: "Tables 3-5 and Figures 3-5 on Gowalla: lr 1e-3, 40 epochs, its fixed negatives",
+        flags: &["--lr", "1e-3", "--epochs", "40", "--negatives", "fixed"],
+    },
+    Preset {
+        name: "lastfm-clusters",
+        about: "the recipe that reaches the official Last.FM run: 20 item clusters, lr 1e-3, 400 epochs",
+        flags: &["--item-clusters", "20", "--lr", "1e-3", "--epochs", "400"],
+    },
+    Preset {
+        name: "catalog",
+        about: "whole-catalog recommendation (not in the paper; the shipped model's recipe): \
+                a softmax over the catalog, the dot head, item ids, user fields hidden",
+        flags: &[
+            "--objective",
+            "catalog",
+            "--decoder-head",
+            "dot",
+            "--item-id-field",
+            "--catalog-z",
+            "prior-mean",
+            "--n-s",
+            "20",
+            "--support-min",
+            "3",
+            "--lr",
+            "3e-3",
+            "--epochs",
+            "40",
+            "--user-dropout",
+            "1.0",
+            "--k",
+            "5",
+            "--lambda",
+            "0.5",
+            "--hidden",
+            "256",
+            "--z-dim",
+            "128",
+            "--decoder-hidden",
+            "256,256,128",
+        ],
+    },
+];
+
+/// The preset called `name`.
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// `args` (a command line) with every `--preset NAME` (or `--preset=NAME`) replaced by the
+/// preset's flags, in place, so that flags after it override it. An unknown name is an error
+/// that lists the presets.
+pub fn expand_presets(args: Vec<String>) -> crate::error::Result<Vec<String>> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let name = match arg.strip_prefix("--preset") {
+            Some("") => it.next(),
+            Some(rest) if rest.starts_with('=') => Some(rest[1..].to_string()),
+            _ => {
+                out.push(arg);
+                continue;
+            }
+        };
+        let name = name.unwrap_or_default();
+        let preset = preset(&name).ok_or_else(|| {
+            let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+            crate::error::TanpError::Config(format!(
+                "--preset: expected one of {}, found {name:?}",
+                names.join(", ")
+            ))
+        })?;
+        out.extend(preset.flags.iter().map(|f| f.to_string()));
+    }
+    Ok(out)
+}

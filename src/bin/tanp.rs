@@ -29,7 +29,8 @@ use tanp::train::{TrainConfig, Weights, load_run_weights, read_state, train};
 #[command(
     name = "tanp",
     version,
-    about = "Task-adaptive Neural Process for user cold-start recommendation"
+    about = "Task-adaptive Neural Process for user cold-start recommendation",
+    args_override_self = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -253,6 +254,11 @@ struct DataArgs {
 
 #[derive(Args)]
 struct TrainArgs {
+    /// A named recipe (tanp::recipe::PRESETS): paper, official-code, experiments-lastfm,
+    /// experiments-ml-1m, experiments-gowalla, lastfm-clusters, catalog. It stands for its
+    /// flags; flags after it override them.
+    #[arg(long, value_name = "NAME")]
+    preset: Option<String>,
     #[command(flatten)]
     data: DataArgs,
     /// Run directory for checkpoints and logs.
@@ -1354,7 +1360,14 @@ fn catalog_of_baseline(
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = match tanp::recipe::expand_presets(std::env::args().collect()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Train(a) => cmd_train(a),
         Command::Eval(a) => cmd_eval(a),
@@ -1379,5 +1392,50 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn train_args(line: &[&str]) -> TrainArgs {
+        let args = tanp::recipe::expand_presets(line.iter().map(|s| s.to_string()).collect());
+        match Cli::parse_from(args.unwrap()).command {
+            Command::Train(t) => t,
+            _ => panic!("not train"),
+        }
+    }
+
+    #[test]
+    fn a_preset_stands_for_its_flags_and_later_flags_override_it() {
+        let base = ["tanp", "train", "--dataset", "ml-1m", "--out", "x"];
+        let t = train_args(&[&base[..], &["--preset", "catalog", "--epochs", "2"]].concat());
+        assert_eq!(t.epochs, Some(2));
+        assert_eq!(t.lr, Some(3e-3));
+        assert_eq!(t.hidden, Some(256));
+        assert!(t.objective == ObjectiveArg::Catalog && t.decoder_head == HeadArg::Dot);
+        assert!(t.data.item_id_field);
+        // Flags before the preset are overridden by it; repeatable flags still accumulate.
+        let t = train_args(
+            &[
+                &base[..],
+                &[
+                    "--lr",
+                    "1",
+                    "--preset=official-code",
+                    "--drop-item-field",
+                    "a",
+                ],
+                &["--drop-item-field", "b"],
+            ]
+            .concat(),
+        );
+        assert_eq!(t.lr, Some(1e-4));
+        assert_eq!(t.epochs, Some(100));
+        assert_eq!(t.data.drop_item_fields, ["a", "b"]);
+        // The default recipe is the paper preset.
+        let paper = train_config(&train_args(&[&base[..], &["--preset", "paper"]].concat()));
+        assert_eq!(paper, train_config(&train_args(&base)));
     }
 }
