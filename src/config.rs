@@ -8,7 +8,7 @@ use crate::error::{Result, TanpError};
 ///
 /// `Paper` (the default) implements the equations of the paper. `OfficialCode` reproduces the
 /// behaviour of the official PyTorch code where it departs from the paper (see
-/// `reference-behaviour.md`, section 4): ReLU instead of sigmoid in Eq. 6, a linear last layer
+/// `docs/reference-behaviour.md`, section 4): ReLU instead of sigmoid in Eq. 6, a linear last layer
 /// in Eq. 7/10, biases and a log-variance head in Eq. 9, the unsquared distance in Eq. 11,
 /// `o = t + cA` instead of Eq. 12, the degenerate clustering loss instead of Eq. 13-14, the
 /// random context/target split instead of support/query, MSE instead of BCE for implicit data,

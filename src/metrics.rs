@@ -1,6 +1,6 @@
 //! Ranking metrics P@N, NDCG@N and MAP@N over a user's query set, in two named definitions.
 //!
-//! - [`Definition::Paper`]: exactly the official code's `scorer.py` (reference-behaviour.md,
+//! - [`Definition::Paper`]: exactly the official code's `scorer.py` (docs/reference-behaviour.md,
 //!   section 3), so that numbers compare with the paper's tables. Hits are *value matches*: an
 //!   item in the top N counts if its label value is still available among the N largest labels
 //!   of the query (so with binary labels and fewer than N positives, negatives count as hits).

@@ -35,9 +35,36 @@ pub struct TrainConfig {
     /// Which z the catalog objective decodes training tasks with.
     #[serde(default)]
     pub catalog_z: CatalogZ,
+    /// How the learning rate changes over the epochs (runs written before this option
+    /// existed: constant).
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
+}
+
+/// The learning rate over a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// `lr` in every epoch (the paper).
+    #[default]
+    Constant,
+    /// Cosine decay from `lr` in the first epoch towards 0 after the last:
+    /// `lr * (1 + cos(pi * epoch / epochs)) / 2`.
+    Cosine,
 }
 
 impl TrainConfig {
+    /// The learning rate of epoch `epoch` (0-based).
+    pub fn lr_at(&self, epoch: usize) -> f64 {
+        match self.lr_schedule {
+            LrSchedule::Constant => self.lr,
+            LrSchedule::Cosine => {
+                let t = epoch as f64 / self.epochs.max(1) as f64;
+                self.lr * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+
     /// Whether every user field was hidden in every training task: such a model never saw
     /// them, and its embeddings of them (but the "unknown" row) are untrained.
     pub fn hides_user_fields(&self) -> bool {
@@ -64,6 +91,7 @@ impl Default for TrainConfig {
             negatives: Negatives::Resample,
             support_min: default_support_min(),
             catalog_z: CatalogZ::Sample,
+            lr_schedule: LrSchedule::Constant,
         }
     }
 }

@@ -89,7 +89,7 @@ pub fn train(
         let (next, sums) = fit_epoch(
             model,
             &mut optim,
-            config.lr,
+            config.lr_at(epoch),
             batches,
             (&bar, "TaNP", epoch),
             |model, chunk| run.step(model, chunk, &mut rng),

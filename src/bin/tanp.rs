@@ -293,6 +293,9 @@ struct TrainArgs {
     epochs: Option<usize>,
     #[arg(long)]
     lr: Option<f64>,
+    /// `constant` (the paper) or `cosine` (decay from --lr towards 0 over the epochs).
+    #[arg(long, value_enum, default_value = "constant")]
+    lr_schedule: LrScheduleArg,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2020)]
@@ -338,6 +341,12 @@ enum CatalogZArg {
     Sample,
     PosteriorMean,
     PriorMean,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum LrScheduleArg {
+    Constant,
+    Cosine,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -732,6 +741,10 @@ fn train_config(args: &TrainArgs) -> TrainConfig {
             CatalogZArg::Sample => tanp::config::CatalogZ::Sample,
             CatalogZArg::PosteriorMean => tanp::config::CatalogZ::PosteriorMean,
             CatalogZArg::PriorMean => tanp::config::CatalogZ::PriorMean,
+        },
+        lr_schedule: match args.lr_schedule {
+            LrScheduleArg::Constant => tanp::recipe::LrSchedule::Constant,
+            LrScheduleArg::Cosine => tanp::recipe::LrSchedule::Cosine,
         },
     }
 }
