@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{EmbeddingSpec, ModelConfig};
 use crate::data_types::{CatalogItem, ProfileField};
-use crate::error::{Result, TanpError};
+use crate::error::{MAX_ECHO, Result, TanpError, shorten};
 use crate::features::FeatureTable;
 use crate::model::Tanp;
 use crate::recommend::Recommender;
@@ -244,26 +244,27 @@ impl Manifest {
         let value: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| TanpError::Model(format!("{MANIFEST} is not JSON: {e}")))?;
         let field = |name: &str| value.get(name).map_or("nothing".into(), |v| v.to_string());
+        let format_error = |what, expected: String| TanpError::Format {
+            file: MANIFEST.into(),
+            what,
+            expected,
+            found: shorten(&field(what), MAX_ECHO),
+        };
         if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: expected format \"{FORMAT}\", found {}",
-                field("format")
-            )));
+            return Err(format_error("format", format!("\"{FORMAT}\"")));
         }
         if value.get("version").and_then(|v| v.as_u64()) != Some(VERSION as u64) {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: expected version {VERSION}, found {}",
-                field("version")
-            )));
+            return Err(format_error("version", VERSION.to_string()));
         }
         let manifest: Manifest = serde_json::from_value(value)
             .map_err(|e| TanpError::Model(format!("{MANIFEST}: {e}")))?;
         let found = manifest_checksum(bytes, &manifest.checksum)?;
         if found != manifest.checksum {
-            return Err(TanpError::Model(format!(
-                "{MANIFEST}: checksum mismatch: the file says sha256 {}, its bytes give {found} (edited or corrupt)",
-                manifest.checksum
-            )));
+            return Err(TanpError::Checksum {
+                file: MANIFEST.into(),
+                expected: manifest.checksum,
+                found,
+            });
         }
         manifest.config.validate()?;
         Ok(manifest)
@@ -276,18 +277,19 @@ impl Manifest {
             .get(name)
             .ok_or_else(|| TanpError::Model(format!("{MANIFEST} does not list {name}")))?;
         if want.bytes != bytes.len() {
-            return Err(TanpError::Model(format!(
-                "{name}: expected {} bytes, found {} (truncated or from another model)",
-                want.bytes,
-                bytes.len()
-            )));
+            return Err(TanpError::FileSize {
+                file: name.into(),
+                expected: want.bytes,
+                found: bytes.len(),
+            });
         }
         let found = sha256(bytes);
         if want.sha256 != found {
-            return Err(TanpError::Model(format!(
-                "{name}: checksum mismatch: expected sha256 {}, found {found} (corrupt or from another model)",
-                want.sha256
-            )));
+            return Err(TanpError::Checksum {
+                file: name.into(),
+                expected: want.sha256.clone(),
+                found,
+            });
         }
         Ok(())
     }

@@ -44,6 +44,33 @@ pub enum TanpError {
     /// A model bundle or checkpoint that is malformed or does not match.
     #[error("invalid model: {0}")]
     Model(String),
+    /// A bundle file whose SHA-256 is not the one recorded for it (the manifest's own checksum
+    /// included).
+    #[error(
+        "invalid model: {file}: checksum mismatch: expected sha256 {expected}, found {found} (corrupt, edited or from another model)"
+    )]
+    Checksum {
+        file: String,
+        expected: String,
+        found: String,
+    },
+    /// A bundle file of another size than its manifest records.
+    #[error(
+        "invalid model: {file}: expected {expected} bytes, found {found} (truncated or from another model)"
+    )]
+    FileSize {
+        file: String,
+        expected: usize,
+        found: usize,
+    },
+    /// A bundle of another format or version than this code reads.
+    #[error("invalid model: {file}: expected {what} {expected}, found {found}")]
+    Format {
+        file: String,
+        what: &'static str,
+        expected: String,
+        found: String,
+    },
     /// An invalid configuration or command-line value.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -79,6 +106,9 @@ impl TanpError {
         }
     }
 }
+
+/// The most bytes of an input (an item id, a manifest field) that an error message repeats.
+pub const MAX_ECHO: usize = 64;
 
 /// `text` cut to at most `max` bytes (at a character boundary) with `…` when cut: what an error
 /// message echoes of an input, so that a 1 MiB id makes a short message.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::batch::normal_noise;
 use crate::config::{ModelConfig, Objective};
 use crate::data_types::CatalogItem;
-use crate::error::{Result, TanpError, shorten};
+use crate::error::{MAX_ECHO, Result, TanpError, shorten};
 use crate::features::FeatureTable;
 use crate::model::embedding::FieldInput;
 use crate::model::{Adapted, Tanp};
@@ -21,8 +21,6 @@ use crate::model::{Adapted, Tanp};
 /// The most ratings one support set may hold (the paper's longest histories are 200).
 pub const MAX_SUPPORT: usize = 200;
 
-/// The most bytes of an item id that an error message repeats.
-const MAX_ECHO: usize = 64;
 /// Samples of z used to estimate each shown score's spread.
 pub const Z_SAMPLES: usize = 16;
 /// The seed of those samples, so that the same support set always gives the same spreads.

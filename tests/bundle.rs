@@ -168,7 +168,12 @@ fn bundle_round_trip_gives_the_same_recommendations() {
 
 fn rejected(m: &[u8], c: &[u8], w: Vec<u8>) -> String {
     match Bundle::from_bytes(m, c, w) {
-        Err(e @ TanpError::Model(_)) => e.to_string(),
+        Err(
+            e @ (TanpError::Model(_)
+            | TanpError::Checksum { .. }
+            | TanpError::FileSize { .. }
+            | TanpError::Format { .. }),
+        ) => e.to_string(),
         other => panic!("expected a model error, found {other:?}"),
     }
 }
@@ -189,8 +194,24 @@ fn corrupt_or_mismatched_bundles_are_rejected_with_a_reason() {
     let mut flipped = w.clone();
     let last = flipped.len() - 1;
     flipped[last] ^= 1;
-    assert!(rejected(&m, &c, flipped).contains("checksum mismatch"));
+    assert!(rejected(&m, &c, flipped.clone()).contains("checksum mismatch"));
     assert!(rejected(&m, &c, w[..w.len() / 2].to_vec()).contains("truncated"));
+    // A caller can tell the failures apart by their variant, not only by their text.
+    assert!(matches!(
+        Bundle::from_bytes(&m, &c, flipped),
+        Err(TanpError::Checksum { file, .. }) if file == WEIGHTS
+    ));
+    assert!(matches!(
+        Bundle::from_bytes(&m, &c, w[..w.len() / 2].to_vec()),
+        Err(TanpError::FileSize { file, found, .. }) if file == WEIGHTS && found == w.len() / 2
+    ));
+    assert!(matches!(
+        Bundle::from_bytes(v2.as_bytes(), &c, w.clone()),
+        Err(TanpError::Format {
+            what: "version",
+            ..
+        })
+    ));
     assert!(rejected(&m, &c[..10], w.clone()).contains(CATALOG));
 
     // Profile field labels must name every value of the user field's vocabulary but "unknown".
