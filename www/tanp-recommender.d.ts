@@ -51,7 +51,9 @@ export declare class TanpRecommender extends HTMLElement {
   callTimeout: number;
   /** The visitor's demographics, { field: label }, for the fields they gave. */
   readonly profile: Record<string, string>;
-  /** Rates an item; throws a readable Error for an unknown item, a rating outside 1-5, or more than 200 ratings. */
+  /** The bundle's rating scale as whole stars (1-5 for MovieLens): the stars shown and the ratings `rate` takes. */
+  readonly scale: { lo: number; hi: number };
+  /** Rates an item; throws a readable Error for an unknown item, a rating off the scale, or more than 200 ratings. */
   rate(item: string, rating: number): void;
   unrate(item: string): void;
   clear(): void;

@@ -115,6 +115,16 @@ const CALL_TIMEOUT_MS = 30_000;
 const MAX_RESTARTS = 2;
 let nextId = 0;
 
+/**
+ * Whole stars for a bundle's rating scale (its config's rating_min / rating_max): 1-5 for
+ * MovieLens; a 0-1 implicit scale is one star ("liked"). Falls back to 1-5.
+ */
+export function starScale(config) {
+  const min = Number(config?.rating_min), max = Number(config?.rating_max);
+  if (!Number.isFinite(min) || !Number.isFinite(max) || max < 1 || max > 10 || max < min) return { lo: 1, hi: 5 };
+  return { lo: Math.max(1, Math.ceil(min)), hi: Math.floor(max) };
+}
+
 function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -147,6 +157,7 @@ export class TanpRecommender extends HTMLElement {
   #sequence = 0;
   #loaded = null;
   #notice = "";
+  #scale = { lo: 1, hi: 5 }; // whole stars of the bundle's rating scale
   #fields = []; // [{ name, labels }]: the user fields a visitor may fill in
   #profile = []; // one value index per field, 0 = not given
 
@@ -398,6 +409,7 @@ export class TanpRecommender extends HTMLElement {
         this.#training = info.training;
         this.#k = info.k;
         this.#fields = (info.info?.profile_fields ?? []).filter((f) => Array.isArray(f.labels));
+        this.#scale = starScale(info.info?.config);
         this.$.backend.textContent = info.backend;
         this.$.backend.dataset.backend = info.backend;
         this.$.reason.textContent = `(${info.reason})`;
@@ -454,7 +466,7 @@ export class TanpRecommender extends HTMLElement {
       let dropped = 0;
       for (const entry of saved) {
         const ok = entry && typeof entry.item === "string" && Number.isInteger(entry.rating)
-          && entry.rating >= 1 && entry.rating <= 5 && this.#byId.has(entry.item);
+          && this.#inScale(entry.rating) && this.#byId.has(entry.item);
         if (ok && this.#ratings.size < MAX_RATINGS) this.#ratings.set(entry.item, entry.rating);
         else dropped++;
       }
@@ -583,7 +595,16 @@ export class TanpRecommender extends HTMLElement {
     });
   }
 
-  /** Rates an item (1-5) and updates the recommendations; at most MAX_RATINGS items. */
+  /** The bundle's rating scale as whole stars: { lo, hi } (1-5 for MovieLens). */
+  get scale() {
+    return { ...this.#scale };
+  }
+
+  #inScale(rating) {
+    return Number.isInteger(rating) && rating >= this.#scale.lo && rating <= this.#scale.hi;
+  }
+
+  /** Rates an item (an integer on the bundle's scale) and updates the recommendations; at most MAX_RATINGS items. */
   rate(item, rating) {
     this.#check(item, rating);
     if (!this.#ratings.has(item) && this.#ratings.size >= MAX_RATINGS) {
@@ -593,11 +614,12 @@ export class TanpRecommender extends HTMLElement {
     this.#changed();
   }
 
-  /** Throws a readable Error unless `item` is in the catalog and `rating` an integer 1-5. */
+  /** Throws a readable Error unless `item` is in the catalog and `rating` an integer on the scale. */
   #check(item, rating) {
     if (!this.#byId.size) throw new Error("the model is not loaded yet: await the element's ready first");
     if (!this.#byId.has(item)) throw new Error(`unknown item id ${String(item).slice(0, 64)}`);
-    if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new Error(`rating must be 1-5, found ${String(rating).slice(0, 32)}`);
+    const { lo, hi } = this.#scale;
+    if (!this.#inScale(rating)) throw new Error(`rating must be an integer ${lo}-${hi}, found ${String(rating).slice(0, 32)}`);
   }
 
   unrate(item) {
@@ -659,7 +681,7 @@ export class TanpRecommender extends HTMLElement {
     const it = this.#byId.get(item);
     const name = `Your rating of ${it.title}${it.year ? ` (${it.year})` : ""}`;
     let html = `<span class="stars" role="radiogroup" aria-label="${escapeHtml(name)}">`;
-    for (let s = 1; s <= 5; s++) {
+    for (let s = this.#scale.lo; s <= this.#scale.hi; s++) {
       html += `<button type="button" role="radio" data-stars="${s}" aria-checked="${s === current}"
         aria-label="${s} star${s > 1 ? "s" : ""}" tabindex="${s === (current || 1) ? 0 : -1}"
         class="${s <= current ? "on" : ""}">★</button>`;
@@ -708,7 +730,7 @@ export class TanpRecommender extends HTMLElement {
     }
     // A rating model's meter spans the rating scale; a catalog model's the first item's share.
     const share = this.#result.score_kind === "catalog-share";
-    const lo = share ? 0 : 1, hi = share ? Math.max(...items.map((it) => it.score + it.std)) : 5;
+    const lo = share ? 0 : this.#scale.lo, hi = share ? Math.max(...items.map((it) => it.score + it.std)) : this.#scale.hi;
     const pos = (v) => `${(100 * (Math.max(lo, Math.min(hi, v)) - lo) / (hi - lo)).toFixed(1)}%`;
     const text = (v) => (share ? `${(v * 100).toPrecision(2)}%` : v.toFixed(2));
     const title = share
@@ -768,17 +790,18 @@ export class TanpRecommender extends HTMLElement {
     if (remove) this.unrate(remove.dataset.remove);
   }
 
-  /** Arrow keys move along a row of stars and rate; Home and End rate 1 and 5; digits 1-5 rate directly. */
+  /** Arrow keys move along a row of stars and rate; Home and End rate the lowest and highest; digits rate directly. */
   #onKey(e) {
     const star = e.target.closest?.("[data-stars]");
     if (!star) return;
     const item = star.closest("[data-item-id]").dataset.itemId;
     let s = Number(star.dataset.stars);
-    if (e.key === "ArrowRight" || e.key === "ArrowUp") s = Math.min(5, s + 1);
-    else if (e.key === "Home") s = 1;
-    else if (e.key === "End") s = 5;
-    else if (e.key === "ArrowLeft" || e.key === "ArrowDown") s = Math.max(1, s - 1);
-    else if (/^[1-5]$/.test(e.key)) s = Number(e.key);
+    const { lo, hi } = this.#scale;
+    if (e.key === "ArrowRight" || e.key === "ArrowUp") s = Math.min(hi, s + 1);
+    else if (e.key === "Home") s = lo;
+    else if (e.key === "End") s = hi;
+    else if (e.key === "ArrowLeft" || e.key === "ArrowDown") s = Math.max(lo, s - 1);
+    else if (/^[0-9]$/.test(e.key) && this.#inScale(Number(e.key))) s = Number(e.key);
     else return;
     e.preventDefault();
     this.#rateFromUi(item, s);

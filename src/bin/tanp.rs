@@ -289,6 +289,9 @@ struct TrainArgs {
     /// Width of the latent variable z (Eq. 9).
     #[arg(long)]
     z_dim: Option<usize>,
+    /// Width of each item content field's embedding (Eq. 5; the paper: 32).
+    #[arg(long)]
+    item_dim: Option<usize>,
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long)]
@@ -530,6 +533,9 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
     }
     c.t_dim = args.t_dim.unwrap_or(c.t_dim);
     c.z_dim = args.z_dim.unwrap_or(c.z_dim);
+    if let (Some(d), EmbeddingSpec::Content { dim, .. }) = (args.item_dim, &mut c.item) {
+        *dim = d;
+    }
     c.k = args.k.unwrap_or(c.k);
     c.lambda = args.lambda.unwrap_or(c.lambda);
     c.objective = match args.objective {

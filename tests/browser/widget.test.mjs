@@ -269,12 +269,16 @@ for (const mode of MODES) {
         return {
           attrs: ["top", "min-ratings", "call-timeout"].map((a) => el.getAttribute(a)),
           props: [el.top, el.minRatings, el.callTimeout, el.model, el.backend],
-          refused, kept: el.ratings.length,
+          refused, kept: el.ratings.length, scale: el.scale,
+          stars: el.shadowRoot.querySelector("[data-testid=candidate] .stars").querySelectorAll("[data-stars]").length,
         };
       }, ids);
       assert.deepEqual(out.attrs, ["3", "100", "20000"]);
       assert.deepEqual(out.props.slice(0, 3), [3, 100, 20000]);
-      assert.match(out.refused, /rating must be 1-5, found 9/);
+      assert.match(out.refused, /rating must be an integer 1-5, found 9/);
+      // The scale comes from the bundle (rating_min 1, rating_max 5 for MovieLens).
+      assert.deepEqual(out.scale, { lo: 1, hi: 5 });
+      assert.equal(out.stars, 5);
       assert.equal(out.kept, 3, "a refused assignment changes nothing");
       const recs = await recommendations(page, 3);
       assert.equal(recs.length, 3);
