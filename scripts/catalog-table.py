@@ -16,6 +16,7 @@ METHODS = [
     ("mult-dae", "Mult-DAE"),
     ("tanp-rating", "TaNP, the paper's rating objective (shipped before)"),
     ("tanp", "TaNP catalog recipe"),
+    ("tanp-dot256", "TaNP, dot head, widths 256 (probe, not shipped)"),
 ]
 
 

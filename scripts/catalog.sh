@@ -15,16 +15,20 @@ if [ -z "${TANP_BIN:-}" ]; then cargo build --release --quiet --bin tanp; fi
 BIN=${TANP_BIN:-${CARGO_TARGET_DIR:-target}/release/tanp}
 SPLITS=${SPLITS:-"2020 2021 2022"}
 DATASETS=${DATASETS:-"ml-1m"}
-METHODS=${METHODS:-"popularity item-knn ease mult-dae tanp"}
+METHODS=${METHODS:-"popularity item-knn ease mult-dae tanp tanp-dot256"}
 OUT=results/catalog
 RUNS=runs/catalog
 
-# TaNP's catalog recipe is the preset `catalog` (src/recipe.rs, the one place that defines it):
-# Gating-FiLM with the dot head, the item id as one more item content field, a softmax over the
-# catalog, z of the prior q(z | S) when decoding training tasks (as at test time), support sets of
-# 3-20 ratings per visit, user fields always hidden (visitors give none), k = 5, lambda = 0.5.
+# TaNP's recipes are presets (src/recipe.rs, the one place that defines them): `tanp` is the
+# shipped catalog recipe (`catalog`: Gating-FiLM at the paper's sizes, the item id as one more
+# item content field, a softmax over the catalog, z of the prior q(z | S) when decoding training
+# tasks, support sets of 3-20 ratings per visit, user fields always hidden, k = 5, lambda = 0.5);
+# `tanp-dot256` adds the dot head and widths 256 (`catalog-dot`).
 tanp_recipe() {
-  echo --preset catalog
+  case $1 in
+    tanp) echo --preset catalog ;;
+    tanp-dot256) echo --preset catalog-dot ;;
+  esac
 }
 
 for dataset in $DATASETS; do
@@ -34,11 +38,11 @@ for dataset in $DATASETS; do
       file="$OUT/$dataset/$method-split$split.json"
       if [ -f "$file" ]; then continue; fi
       echo "== $dataset $method split $split"
-      if [ "$method" = tanp ]; then
-        run="$RUNS/$dataset/tanp-split$split"
+      if [[ "$method" == tanp* ]]; then
+        run="$RUNS/$dataset/$method-split$split"
         # shellcheck disable=SC2046
         "$BIN" train --dataset "$dataset" --data-dir "$DATA" --split-seed "$split" --seed "$split" \
-          $(tanp_recipe) --out "$run" --quiet --results "$run.json"
+          $(tanp_recipe "$method") --out "$run" --quiet --results "$run.json"
         "$BIN" catalog --model "$run" --data-dir "$DATA" --results "$file"
       else
         "$BIN" catalog --method "$method" --dataset "$dataset" --data-dir "$DATA" \

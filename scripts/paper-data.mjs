@@ -126,6 +126,7 @@ const CATALOG_METHODS = [
   { method: "mult-dae", name: "Mult-DAE (Liang et al., 2018)" },
   { method: "tanp-rating", name: "TaNP (Gating-FiLM), the paper's rating objective (shipped before)" },
   { method: "tanp", name: "TaNP (Gating-FiLM), catalog recipe" },
+  { method: "tanp-dot256", name: "TaNP (Gating-FiLM), catalog recipe with the dot head, widths 256 (probe, not shipped)" },
 ];
 const CATALOG_METRICS = ["recall_10", "ndcg_10", "recall_20", "ndcg_20", "coverage_10", "jaccard_10"];
 function catalogTables() {

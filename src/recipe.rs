@@ -157,13 +157,11 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "catalog",
-        about: "whole-catalog recommendation (not in the paper; the shipped model's recipe): \
-                a softmax over the catalog, the dot head, item ids, user fields hidden",
+        about: "whole-catalog recommendation (not in the paper; the shipped model's recipe): a \
+                softmax over the catalog, item ids, user fields hidden, k 5, lambda 0.5",
         flags: &[
             "--objective",
             "catalog",
-            "--decoder-head",
-            "dot",
             "--item-id-field",
             "--catalog-z",
             "prior-mean",
@@ -181,6 +179,17 @@ pub const PRESETS: &[Preset] = &[
             "5",
             "--lambda",
             "0.5",
+        ],
+    },
+    Preset {
+        name: "catalog-dot",
+        about: "the catalog recipe with the dot head and widths 256 (z 128): closer to the \
+                baselines, not shipped yet",
+        flags: &[
+            "--preset",
+            "catalog",
+            "--decoder-head",
+            "dot",
             "--hidden",
             "256",
             "--z-dim",
@@ -200,6 +209,16 @@ pub fn preset(name: &str) -> Option<&'static Preset> {
 /// preset's flags, in place, so that flags after it override it. An unknown name is an error
 /// that lists the presets.
 pub fn expand_presets(args: Vec<String>) -> crate::error::Result<Vec<String>> {
+    expand(args, 0)
+}
+
+/// [`expand_presets`] at nesting `depth` (a preset may start from another one).
+fn expand(args: Vec<String>, depth: usize) -> crate::error::Result<Vec<String>> {
+    if depth > 4 {
+        return Err(crate::error::TanpError::Config(
+            "--preset: presets nest more than 4 deep".into(),
+        ));
+    }
     let mut out = Vec::with_capacity(args.len());
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
@@ -219,7 +238,10 @@ pub fn expand_presets(args: Vec<String>) -> crate::error::Result<Vec<String>> {
                 names.join(", ")
             ))
         })?;
-        out.extend(preset.flags.iter().map(|f| f.to_string()));
+        out.extend(expand(
+            preset.flags.iter().map(|f| f.to_string()).collect(),
+            depth + 1,
+        )?);
     }
     Ok(out)
 }

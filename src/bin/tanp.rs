@@ -255,8 +255,8 @@ struct DataArgs {
 #[derive(Args)]
 struct TrainArgs {
     /// A named recipe (tanp::recipe::PRESETS): paper, official-code, experiments-lastfm,
-    /// experiments-ml-1m, experiments-gowalla, lastfm-clusters, catalog. It stands for its
-    /// flags; flags after it override them.
+    /// experiments-ml-1m, experiments-gowalla, lastfm-clusters, catalog, catalog-dot. It stands
+    /// for its flags; flags after it override them.
     #[arg(long, value_name = "NAME")]
     preset: Option<String>,
     #[command(flatten)]
@@ -1429,12 +1429,15 @@ mod tests {
     #[test]
     fn a_preset_stands_for_its_flags_and_later_flags_override_it() {
         let base = ["tanp", "train", "--dataset", "ml-1m", "--out", "x"];
-        let t = train_args(&[&base[..], &["--preset", "catalog", "--epochs", "2"]].concat());
+        let t = train_args(&[&base[..], &["--preset", "catalog-dot", "--epochs", "2"]].concat());
         assert_eq!(t.epochs, Some(2));
         assert_eq!(t.lr, Some(3e-3));
         assert_eq!(t.hidden, Some(256));
         assert!(t.objective == ObjectiveArg::Catalog && t.decoder_head == HeadArg::Dot);
         assert!(t.data.item_id_field);
+        let t = train_args(&[&base[..], &["--preset", "catalog"]].concat());
+        assert!(t.objective == ObjectiveArg::Catalog && t.decoder_head == HeadArg::Mlp);
+        assert_eq!(t.hidden, None);
         // Flags before the preset are overridden by it; repeatable flags still accumulate.
         let t = train_args(
             &[
