@@ -21,7 +21,8 @@ const CALLS = arg("--memory-calls", 1000);
 
 // What one visitor downloads on each backend: the wasm build that backend needs (the CPU one is
 // small; the WebGPU one carries burn's wgpu runtime), the JS, the page and the model bundle.
-const common = ["pkg/index.js", "tanp-recommender.js", "worker.js", "index.html"];
+const common = ["pkg/index.js", "tanp-recommender.js", "widget/style.js", "widget/worker-client.js",
+  "widget/storage.js", "worker.js", "index.html"];
 const bundle = ["model/manifest.json", "model/catalog.json", "model/weights.safetensors"];
 const wasm = { cpu: ["pkg/tanp_bg.wasm", "pkg/tanp.js"], webgpu: ["pkg/tanp_webgpu_bg.wasm", "pkg/tanp_webgpu.js"] };
 const size = (files) => files.reduce((acc, f) => {

@@ -41,6 +41,7 @@ sed -i -e "s/@CPU_WASM_SHA256@/$(sha256sum pkg/tanp_bg.wasm | cut -d' ' -f1)/" \
 # The widget and its worker, their types and the custom-elements manifest, as the package ships
 # them (the worker imports the package's index.js beside it), and the README and licences.
 cp www/tanp-recommender.js pkg/widget.js
+rm -rf pkg/widget && cp -r www/widget pkg/widget
 sed 's|"./pkg/index.js"|"./index.js"|' www/worker.js > pkg/worker.js
 sed 's|"./pkg/index.js"|"./index.js"|' www/tanp-recommender.d.ts > pkg/widget.d.ts
 sed 's|"tanp-recommender.js"|"widget.js"|g' www/custom-elements.json > pkg/custom-elements.json
@@ -66,7 +67,7 @@ cat > pkg/package.json <<JSON
   "customElements": "custom-elements.json",
   "files": ["index.js", "index.d.ts", "tanp.js", "tanp.d.ts", "tanp_glue.d.ts", "tanp_bg.wasm",
             "tanp_bg.wasm.d.ts", "tanp_webgpu.js", "tanp_webgpu.d.ts", "tanp_webgpu_glue.d.ts",
-            "tanp_webgpu_bg.wasm", "tanp_webgpu_bg.wasm.d.ts", "widget.js", "widget.d.ts",
+            "tanp_webgpu_bg.wasm", "tanp_webgpu_bg.wasm.d.ts", "widget.js", "widget/", "widget.d.ts",
             "worker.js", "custom-elements.json", "README.md", "LICENSE-MIT", "LICENSE-APACHE"],
   "sideEffects": ["./widget.js"]
 }

@@ -9,100 +9,10 @@
 // ratings, recommendations, figure4, heatmap. Types: tanp-recommender.d.ts; every attribute,
 // property, event, part and CSS property: custom-elements.json.
 
-const STYLE = `
-:host { display: block; font: 14px/1.4 var(--tanp-font, system-ui, sans-serif);
-  color: var(--tanp-fg, #1d2330); background: var(--tanp-bg, #fff);
-  --accent: var(--tanp-accent, #3b5bdb); --border: var(--tanp-border, #d6dae3);
-  --muted: var(--tanp-muted, #5c6475); --radius: var(--tanp-radius, 8px); }
-* { box-sizing: border-box; }
-.bar { display: flex; flex-wrap: wrap; gap: .5em 1.5em; align-items: baseline; padding: .5em .75em;
-  border: 1px solid var(--border); border-radius: var(--radius); margin-bottom: .75em; }
-.bar .muted, .muted { color: var(--muted); }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 1em; }
-section { border: 1px solid var(--border); border-radius: var(--radius); padding: .75em; min-width: 0; }
-h3 { margin: 0 0 .5em; font-size: 1em; }
-input[type=search] { width: 100%; padding: .45em .6em; font: inherit; border: 1px solid var(--border);
-  border-radius: var(--radius); }
-ul, ol { list-style: none; margin: .5em 0 0; padding: 0; }
-li { display: flex; gap: .5em; align-items: center; justify-content: space-between; padding: .3em 0;
-  border-bottom: 1px solid color-mix(in srgb, var(--border) 50%, transparent); }
-.title { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.stars { display: inline-flex; flex: none; }
-.stars button { background: none; border: 0; padding: 0; font-size: 1.2em; line-height: 1;
-  min-width: 24px; min-height: 24px; cursor: pointer; color: var(--tanp-star-off, #7b8496); }
-.stars button.on { color: var(--tanp-star, #b86e00); }
-.stars button:focus-visible, button:focus-visible, input:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
-button.text { background: none; border: 1px solid var(--tanp-star-off, #7b8496); border-radius: var(--radius);
-  padding: .2em .6em; font: inherit; cursor: pointer; color: inherit; min-width: 24px; min-height: 24px; }
-.score { flex: none; font-variant-numeric: tabular-nums; text-align: right; min-width: 8.5em; }
-.meter { display: block; height: 4px; background: var(--border); border-radius: 2px; margin-top: 2px; position: relative; }
-.meter i { position: absolute; top: 0; bottom: 0; background: var(--accent); border-radius: 2px; }
-.meter b { position: absolute; top: -2px; bottom: -2px; background: color-mix(in srgb, var(--accent) 30%, transparent); }
-.heat { display: grid; gap: 2px; align-items: center; font-size: 12px; }
-.heat .cell { height: 20px; border-radius: 2px; border: 1px solid var(--tanp-heat-edge, #7b8496); }
-.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
-  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
-.heat .label { white-space: nowrap; padding-right: .5em; color: var(--muted); }
-.heat .visitor { color: var(--accent); font-weight: 600; }
-.legend { display: flex; align-items: center; gap: .5em; margin-top: .5em; font-size: 12px; color: var(--muted); }
-.legend .ramp { flex: 1; height: 10px; border-radius: 2px; }
-.notice { color: #a61e4d; }
-details { margin-top: .75em; }
-summary { cursor: pointer; font-weight: 600; }
-.profile { display: grid; grid-template-columns: auto 1fr; gap: .35em .6em; align-items: center; margin-top: .5em; }
-.profile select, .profile input { font: inherit; padding: .25em .4em; border: 1px solid var(--border);
-  border-radius: var(--radius); min-width: 0; }
-.small { font-size: 12px; }
-label.small { display: block; margin: -.2em 0 .3em; }
-h3.spaced { margin-top: 1em; }
-input[type=checkbox] { width: 24px; height: 24px; margin: 0 .3em 0 0; vertical-align: middle; }
-.centre { text-align: center; }
-`;
+import { STYLE, adoptStyle, applyStyles } from "./widget/style.js";
+import { ModelWorker } from "./widget/worker-client.js";
+import { loadProfile, loadRatings, saveProfile, saveRatings } from "./widget/storage.js";
 
-/**
- * The widget's styles as a constructable stylesheet, shared by every instance: allowed under a
- * strict Content-Security-Policy (style-src 'self'), which blocks a <style> element.
- */
-let sheet = null;
-function adoptStyle(root) {
-  if (typeof CSSStyleSheet !== "function" || !("adoptedStyleSheets" in root)) return;
-  try {
-    sheet ??= new CSSStyleSheet();
-    if (!sheet.cssRules.length) sheet.replaceSync(STYLE);
-    root.adoptedStyleSheets = [sheet];
-  } catch {
-    // An engine without constructable stylesheets: the <style> element is used instead.
-  }
-}
-
-/**
- * A module worker for `url`. A worker script must come from the page's origin: when the widget
- * is served from another one (a CDN, with CORS), the worker starts from a same-origin shim, a
- * blob module that imports it (under a Content-Security-Policy that needs `worker-src blob:`;
- * or host worker.js and pkg/ on the page's origin and point the `worker` attribute at it).
- */
-function startWorker(url) {
-  if (url.origin === globalThis.location?.origin) return new Worker(url, { type: "module" });
-  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: "text/javascript" }));
-  return new Worker(shim, { type: "module" });
-}
-
-/**
- * Moves each `data-style="prop:value;..."` under `root` into the element's style through the
- * CSSOM: a strict CSP blocks style attributes in markup, not style set from script.
- */
-function applyStyles(root) {
-  for (const el of root.querySelectorAll("[data-style]")) {
-    for (const rule of el.dataset.style.split(";")) {
-      const at = rule.indexOf(":");
-      if (at > 0) el.style.setProperty(rule.slice(0, at).trim(), rule.slice(at + 1).trim());
-    }
-    el.removeAttribute("data-style");
-  }
-}
-
-const STORAGE_PREFIX = "tanp-recommender:ratings:v1:";
-const PROFILE_PREFIX = "tanp-recommender:profile:v1:";
 /** Fields with more values than this are typed (ZIP codes), the others are chosen from a list. */
 const MAX_CHOICES = 60;
 const FIELD_NAMES = { gender: "Gender", age: "Age", occupation: "Occupation", zip: "ZIP code" };
@@ -113,7 +23,6 @@ export const MAX_RATINGS = 200;
 const CALL_TIMEOUT_MS = 30_000;
 /** A worker that times out this many times in a row is not restarted again. */
 const MAX_RESTARTS = 2;
-let nextId = 0;
 
 /**
  * Whole stars for a bundle's rating scale (its config's rating_min / rating_max): 1-5 for
@@ -143,8 +52,7 @@ export class TanpRecommender extends HTMLElement {
   static observedAttributes = ["model", "backend", "top", "min-ratings"];
 
   #root;
-  #worker = null;
-  #pending = new Map();
+  #worker = null; // a ModelWorker
   #restarts = 0;
   #observer = null;
   #catalog = [];
@@ -335,14 +243,6 @@ export class TanpRecommender extends HTMLElement {
     return out;
   }
 
-  get #storageKey() {
-    return STORAGE_PREFIX + this.#modelUrl;
-  }
-
-  get #profileKey() {
-    return PROFILE_PREFIX + this.#modelUrl;
-  }
-
   get #modelUrl() {
     return new URL(this.getAttribute("model") ?? "model/", document.baseURI).href;
   }
@@ -353,53 +253,34 @@ export class TanpRecommender extends HTMLElement {
    * up to MAX_RESTARTS times in a row.
    */
   #call(op, payload = {}) {
-    const id = ++nextId;
     const timeoutMs = this.callTimeout * (op === "load" ? 4 : 1);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.#pending.delete(id)) return;
-        const error = new Error(`the model did not answer within ${timeoutMs / 1000} s`);
-        this.#emit("tanp-timeout", { op, timeoutMs });
-        reject(error);
-        if (this.#restarts++ < MAX_RESTARTS) this.#load(`${error.message}: restarted it.`);
-        else this.#setStatus(`${error.message}; reload the page to try again.`, true);
-      }, timeoutMs);
-      const settle = (f, answered) => (value) => {
-        clearTimeout(timer);
-        if (answered) this.#restarts = 0; // the worker answers again
-        f(value);
-      };
-      this.#pending.set(id, { resolve: settle(resolve, true), reject: settle(reject, true) });
-      this.#worker.postMessage({ id, op, ...payload });
+    const onTimeout = (error) => {
+      this.#emit("tanp-timeout", { op, timeoutMs });
+      if (this.#restarts++ < MAX_RESTARTS) this.#load(`${error.message}: restarted it.`);
+      else this.#setStatus(`${error.message}; reload the page to try again.`, true);
+    };
+    return this.#worker.call(op, payload, timeoutMs, onTimeout).then((answer) => {
+      this.#restarts = 0; // the worker answers again
+      return answer;
+    }, (error) => {
+      if (!/did not answer/.test(error.message)) this.#restarts = 0;
+      throw error;
     });
   }
 
   #load(why = "") {
     this.#worker?.terminate();
-    for (const p of this.#pending.values()) p.reject(new Error("the model was reloaded"));
-    this.#pending.clear();
     this.#setStatus(`${why ? `${why} ` : ""}Loading the model…`);
-    this.#worker = startWorker(new URL(this.getAttribute("worker") ?? "./worker.js", import.meta.url));
-    this.#worker.onmessage = ({ data }) => {
-      const p = this.#pending.get(data.id);
-      if (!p) return;
-      if (data.progress) {
-        const { loaded, total } = data.progress;
-        const mb = (n) => (n / 1e6).toFixed(1);
+    const mb = (n) => (n / 1e6).toFixed(1);
+    this.#worker = new ModelWorker(new URL(this.getAttribute("worker") ?? "./worker.js", import.meta.url), {
+      onProgress: (progress) => {
+        const { loaded, total } = progress;
         this.#setStatus(`Loading the model… ${total ? Math.round((100 * loaded) / total) : 0} % (${mb(loaded)} of ${mb(total)} MB)`);
-        this.#emit("tanp-progress", data.progress);
-        return;
-      }
-      this.#pending.delete(data.id);
-      data.ok ? p.resolve(data.result) : p.reject(new Error(data.error));
-    };
-    this.#worker.onerror = (e) => {
-      const error = new Error(`the model worker failed: ${e.message || "could not start"}`);
-      for (const p of this.#pending.values()) p.reject(error);
-      this.#pending.clear();
-      this.#setStatus(error.message, true);
-    };
-    const modelUrl = new URL(this.getAttribute("model") ?? "model/", document.baseURI).href;
+        this.#emit("tanp-progress", progress);
+      },
+      onFailure: (error) => this.#setStatus(error.message, true),
+    });
+    const modelUrl = this.#modelUrl;
     const backend = this.getAttribute("backend") ?? "auto";
     const loading = this.#call("load", { modelUrl, backend }).then(
       (info) => {
@@ -450,60 +331,18 @@ export class TanpRecommender extends HTMLElement {
 
   /** Restores saved ratings; unreadable storage is discarded with a notice, never thrown. */
   #restore() {
-    this.#ratings.clear();
-    this.#notice = "";
-    let raw = null;
-    try {
-      raw = localStorage.getItem(this.#storageKey);
-    } catch {
-      this.#notice = "(Ratings cannot be saved in this browser.)";
-      return;
-    }
-    if (raw === null) return;
-    try {
-      const saved = JSON.parse(raw);
-      if (!Array.isArray(saved)) throw new Error("not a list");
-      let dropped = 0;
-      for (const entry of saved) {
-        const ok = entry && typeof entry.item === "string" && Number.isInteger(entry.rating)
-          && this.#inScale(entry.rating) && this.#byId.has(entry.item);
-        if (ok && this.#ratings.size < MAX_RATINGS) this.#ratings.set(entry.item, entry.rating);
-        else dropped++;
-      }
-      if (dropped) this.#notice = `(${dropped} saved rating(s) did not fit this model or its limit of ${MAX_RATINGS} and were discarded.)`;
-    } catch {
-      this.#notice = "(Saved ratings were unreadable and have been discarded.)";
-      this.#ratings.clear();
-    }
-    if (this.#notice) this.#save();
+    const saved = loadRatings(this.#modelUrl, (item, rating) => this.#inScale(rating) && this.#byId.has(item), MAX_RATINGS);
+    this.#ratings = saved.ratings;
+    this.#notice = saved.notice;
+    if (saved.rewrite) this.#save();
   }
 
   /** Restores the saved demographics; anything that does not fit this model is dropped. */
   #restoreProfile() {
-    this.#profile = this.#fields.map(() => 0);
-    let raw = null;
-    try {
-      raw = localStorage.getItem(this.#profileKey);
-    } catch {
-      return;
-    }
-    if (raw === null) return;
-    try {
-      const saved = JSON.parse(raw);
-      if (!saved || typeof saved !== "object" || Array.isArray(saved)) throw new Error("not an object");
-      let dropped = 0;
-      for (const [name, label] of Object.entries(saved)) {
-        const i = this.#fields.findIndex((f) => f.name === name);
-        const v = i < 0 ? -1 : this.#fields[i].labels.indexOf(label);
-        if (v >= 0) this.#profile[i] = v + 1;
-        else dropped++;
-      }
-      if (dropped) this.#addNotice("(Saved details that do not fit this model were discarded.)");
-    } catch {
-      this.#addNotice("(Saved details were unreadable and have been discarded.)");
-      this.#profile = this.#fields.map(() => 0);
-      this.#saveProfile();
-    }
+    const saved = loadProfile(this.#modelUrl, this.#fields);
+    this.#profile = saved.profile;
+    if (saved.notice) this.#addNotice(saved.notice);
+    if (saved.rewrite) this.#saveProfile();
   }
 
   #addNotice(text) {
@@ -511,12 +350,7 @@ export class TanpRecommender extends HTMLElement {
   }
 
   #saveProfile() {
-    try {
-      if (this.#profile.some((v) => v)) localStorage.setItem(this.#profileKey, JSON.stringify(this.profile));
-      else localStorage.removeItem(this.#profileKey);
-    } catch {
-      // Storage full or disabled: the details still live in the page.
-    }
+    saveProfile(this.#modelUrl, this.profile);
   }
 
   /** Sets the visitor's demographics ({ field: label }, null or {} for none) and updates. */
@@ -571,11 +405,7 @@ export class TanpRecommender extends HTMLElement {
   }
 
   #save() {
-    try {
-      localStorage.setItem(this.#storageKey, JSON.stringify(this.ratings));
-    } catch {
-      // Storage full or disabled: the ratings still live in the page.
-    }
+    saveRatings(this.#modelUrl, this.ratings);
   }
 
   /** The title of a catalog item (null when the id is unknown or nothing is loaded). */

@@ -6,7 +6,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "./harness.mjs";
 
-const source = fs.readFileSync(path.join(ROOT, "www/tanp-recommender.js"), "utf8");
+// The element and the modules it imports (styles, worker client, storage).
+const source = ["www/tanp-recommender.js", ...fs.readdirSync(path.join(ROOT, "www/widget")).map((f) => `www/widget/${f}`)]
+  .map((f) => fs.readFileSync(path.join(ROOT, f), "utf8")).join("\n");
 const types = fs.readFileSync(path.join(ROOT, "www/tanp-recommender.d.ts"), "utf8");
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "www/custom-elements.json"), "utf8"));
 const element = manifest.modules[0].declarations.find((d) => d.tagName === "tanp-recommender");

@@ -111,7 +111,7 @@ describe("embedding, Chromium", () => {
       await page.goto(host.url);
       assert.match(await ready(page), /Ready/);
       assert.equal(await rateAndList(page), 5);
-      for (const file of ["/tanp-recommender.js", "/worker.js", "/pkg/index.js", "/pkg/tanp_bg.wasm",
+      for (const file of ["/tanp-recommender.js", "/widget/worker-client.js", "/worker.js", "/pkg/index.js", "/pkg/tanp_bg.wasm",
         "/model/manifest.json", "/model/weights.safetensors"]) {
         assert.ok(fromAssets.includes(file), `${file} from the asset origin: ${fromAssets.join(", ")}`);
       }

@@ -19,7 +19,7 @@ test("npm pack -> install -> esbuild bundle -> recommendations in Chromium", asy
   const [info] = JSON.parse(packed);
   const files = info.files.map((f) => f.path).sort();
   for (const f of ["index.js", "index.d.ts", "tanp.js", "tanp_bg.wasm", "tanp_webgpu.js", "tanp_webgpu_bg.wasm",
-    "widget.js", "widget.d.ts", "worker.js", "custom-elements.json", "README.md", "LICENSE-MIT", "LICENSE-APACHE",
+    "widget.js", "widget/style.js", "widget/storage.js", "widget/worker-client.js", "widget.d.ts", "worker.js", "custom-elements.json", "README.md", "LICENSE-MIT", "LICENSE-APACHE",
     "package.json"]) {
     assert.ok(files.includes(f), `the tarball holds ${f}: ${files.join(", ")}`);
   }
