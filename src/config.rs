@@ -14,6 +14,7 @@ use crate::error::{Result, TanpError};
 /// random context/target split instead of support/query, MSE instead of BCE for implicit data,
 /// and a sampled `z` at test time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "native", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Fidelity {
     #[default]
@@ -23,6 +24,7 @@ pub enum Fidelity {
 
 /// The adaptive decoder of section 4.5, or the plain decoder of the "w/o tm" ablation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "native", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum DecoderKind {
     /// No task-adaptive mechanism: no customization module, an unmodulated decoder.
@@ -47,6 +49,7 @@ impl DecoderKind {
 
 /// Where the item meets the user in the decoder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "native", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum DecoderHead {
     /// The paper (section 4.5): the item embedding is part of the decoder's input
@@ -85,6 +88,7 @@ pub const POSITIVE_FROM: f32 = 0.5;
 
 /// What the decoder is trained to predict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "native", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Objective {
     /// The paper (Eq. 17/18): the rating or label of each query item the user interacted with.
@@ -100,6 +104,7 @@ pub enum Objective {
 
 /// Which z decodes the catalog objective's training tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "native", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum CatalogZ {
     /// A sample of the posterior q(z | tau_i), as Algorithm 1.

@@ -12,7 +12,7 @@ use crate::model::{Tanp, TensorBatch};
 use crate::task::Task;
 
 /// How z is chosen at test time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ZMode {
     /// The mean of q(z | S_i) (our default: deterministic).

@@ -17,6 +17,7 @@ use crate::task::Interaction;
 
 /// Where the negatives (label 0) of a training task come from on each visit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "native", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Negatives {
     /// The task's own negatives, as the dataset or its episodes give them.

@@ -42,7 +42,7 @@ pub struct TrainConfig {
 }
 
 /// The learning rate over a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum LrSchedule {
     /// `lr` in every epoch (the paper).

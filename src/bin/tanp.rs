@@ -126,7 +126,7 @@ struct BaselineArgs {
     /// visit (items the user never liked, uniformly); `fixed` keeps the dataset's own.
     /// Validation and test tasks always keep their own.
     #[arg(long, value_enum, default_value = "resample")]
-    negatives: NegativesArg,
+    negatives: Negatives,
     /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
     #[arg(long)]
     results: Option<PathBuf>,
@@ -265,15 +265,15 @@ struct TrainArgs {
     #[arg(long)]
     out: PathBuf,
     #[arg(long, value_enum, default_value = "gating-film")]
-    decoder: DecoderArg,
+    decoder: DecoderKind,
     /// Where the item meets the user: `mlp` (the paper: v_j is part of the decoder's input)
     /// or `dot` (not in the paper: the modulated layers see [u | z], and each item's
     /// embedding gives an output vector and bias; see `DecoderHead`).
     #[arg(long, value_enum, default_value = "mlp")]
-    decoder_head: HeadArg,
+    decoder_head: DecoderHead,
     /// `paper` follows the paper's equations; `official-code` reproduces the official code.
     #[arg(long, value_enum, default_value = "paper")]
-    fidelity: FidelityArg,
+    fidelity: Fidelity,
     #[arg(long, value_enum, default_value = "paper")]
     sizes: Sizes,
     /// Width H of every hidden layer (the paper selects it from {8, 16, 32, 64, 128} on
@@ -298,7 +298,7 @@ struct TrainArgs {
     lr: Option<f64>,
     /// `constant` (the paper) or `cosine` (decay from --lr towards 0 over the epochs).
     #[arg(long, value_enum, default_value = "constant")]
-    lr_schedule: LrScheduleArg,
+    lr_schedule: tanp::recipe::LrSchedule,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2020)]
@@ -313,55 +313,30 @@ struct TrainArgs {
     #[arg(long, default_value_t = 0.0)]
     user_dropout: f64,
     #[arg(long, value_enum, default_value = "mean")]
-    z: ZArg,
+    z: ZMode,
     /// Negatives of the training tasks (implicit data): `resample` draws them again on every
     /// visit (items the user never liked, uniformly); `fixed` keeps the dataset's own.
     /// Default: `resample`, `fixed` with `--fidelity official-code`. Validation and test
     /// tasks always keep their own.
     #[arg(long, value_enum)]
-    negatives: Option<NegativesArg>,
+    negatives: Option<Negatives>,
     /// What the decoder learns: `rating` (the paper: the query items' ratings) or `catalog`
     /// (not in the paper: a softmax over the whole catalog, the liked query items as targets;
     /// selected on the validation users' catalog NDCG@10).
     #[arg(long, value_enum, default_value = "rating")]
-    objective: ObjectiveArg,
+    objective: Objective,
     /// The catalog objective's smallest support set per training visit (the largest: --n-s).
     #[arg(long, default_value_t = 3)]
     support_min: usize,
     /// The catalog objective: the z that decodes training tasks: `sample` of q(z | tau)
     /// (Algorithm 1), `posterior-mean`, or `prior-mean` (q(z | S)'s mean, as at test time).
     #[arg(long, value_enum, default_value = "sample")]
-    catalog_z: CatalogZArg,
+    catalog_z: tanp::config::CatalogZ,
     /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
     #[arg(long)]
     results: Option<PathBuf>,
     #[arg(long)]
     quiet: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-enum CatalogZArg {
-    Sample,
-    PosteriorMean,
-    PriorMean,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-enum LrScheduleArg {
-    Constant,
-    Cosine,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-enum HeadArg {
-    Mlp,
-    Dot,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-enum ObjectiveArg {
-    Rating,
-    Catalog,
 }
 
 #[derive(Args)]
@@ -378,7 +353,7 @@ struct EvalArgs {
     #[arg(long)]
     dump_rankings: Option<PathBuf>,
     #[arg(long, value_enum)]
-    z: Option<ZArg>,
+    z: Option<ZMode>,
     /// Hide all user features (a visitor who gives no demographics).
     #[arg(long)]
     without_demographics: bool,
@@ -414,49 +389,6 @@ struct RecommendArgs {
     min_ratings: u32,
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum DecoderArg {
-    Plain,
-    Film,
-    GatingFilm,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FidelityArg {
-    Paper,
-    OfficialCode,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum NegativesArg {
-    Fixed,
-    Resample,
-}
-
-impl From<NegativesArg> for Negatives {
-    fn from(n: NegativesArg) -> Self {
-        match n {
-            NegativesArg::Fixed => Negatives::Fixed,
-            NegativesArg::Resample => Negatives::Resample,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ZArg {
-    Mean,
-    Sample,
-}
-
-impl From<ZArg> for ZMode {
-    fn from(z: ZArg) -> Self {
-        match z {
-            ZArg::Mean => ZMode::Mean,
-            ZArg::Sample => ZMode::Sample,
-        }
-    }
 }
 
 /// How a run's data was made, stored next to its checkpoints.
@@ -512,15 +444,8 @@ fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
 
 fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
     let mut c = sized_config(data, args.sizes);
-    c.fidelity = match args.fidelity {
-        FidelityArg::Paper => Fidelity::Paper,
-        FidelityArg::OfficialCode => Fidelity::OfficialCode,
-    };
-    c.decoder = match args.decoder {
-        DecoderArg::Plain => DecoderKind::Plain,
-        DecoderArg::Film => DecoderKind::Film,
-        DecoderArg::GatingFilm => DecoderKind::GatingFilm,
-    };
+    c.fidelity = args.fidelity;
+    c.decoder = args.decoder;
     if let Some(h) = args.hidden {
         c.encoder_hidden = vec![h, h];
         c.r_dim = h;
@@ -538,14 +463,8 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
     }
     c.k = args.k.unwrap_or(c.k);
     c.lambda = args.lambda.unwrap_or(c.lambda);
-    c.objective = match args.objective {
-        ObjectiveArg::Rating => Objective::Rating,
-        ObjectiveArg::Catalog => Objective::Catalog,
-    };
-    c.head = match args.decoder_head {
-        HeadArg::Mlp => DecoderHead::Mlp,
-        HeadArg::Dot => DecoderHead::Dot,
-    };
+    c.objective = args.objective;
+    c.head = args.decoder_head;
     c.alpha = args.alpha;
     c
 }
@@ -736,22 +655,15 @@ fn train_config(args: &TrainArgs) -> TrainConfig {
         context_min: args.data.n_s,
         user_feature_dropout: args.user_dropout,
         drop_last: official,
-        z_mode: args.z.into(),
+        z_mode: args.z,
         negatives: match (args.negatives, args.fidelity) {
-            (Some(n), _) => n.into(),
-            (None, FidelityArg::Paper) => Negatives::Resample,
-            (None, FidelityArg::OfficialCode) => Negatives::Fixed,
+            (Some(n), _) => n,
+            (None, Fidelity::Paper) => Negatives::Resample,
+            (None, Fidelity::OfficialCode) => Negatives::Fixed,
         },
         support_min: args.support_min,
-        catalog_z: match args.catalog_z {
-            CatalogZArg::Sample => tanp::config::CatalogZ::Sample,
-            CatalogZArg::PosteriorMean => tanp::config::CatalogZ::PosteriorMean,
-            CatalogZArg::PriorMean => tanp::config::CatalogZ::PriorMean,
-        },
-        lr_schedule: match args.lr_schedule {
-            LrScheduleArg::Constant => tanp::recipe::LrSchedule::Constant,
-            LrScheduleArg::Cosine => tanp::recipe::LrSchedule::Cosine,
-        },
+        catalog_z: args.catalog_z,
+        lr_schedule: args.lr_schedule,
     }
 }
 
@@ -852,7 +764,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
                 lr: args.lr,
                 seed: args.seed,
                 n_s: args.data.n_s,
-                negatives: args.negatives.into(),
+                negatives: args.negatives,
             };
             let run =
                 tanp::baselines::train_melu(&data, &episodes, &embeddings, &config, args.quiet)?;
@@ -1433,10 +1345,10 @@ mod tests {
         assert_eq!(t.epochs, Some(2));
         assert_eq!(t.lr, Some(3e-3));
         assert_eq!(t.hidden, Some(256));
-        assert!(t.objective == ObjectiveArg::Catalog && t.decoder_head == HeadArg::Dot);
+        assert!(t.objective == Objective::Catalog && t.decoder_head == DecoderHead::Dot);
         assert!(t.data.item_id_field);
         let t = train_args(&[&base[..], &["--preset", "catalog"]].concat());
-        assert!(t.objective == ObjectiveArg::Catalog && t.decoder_head == HeadArg::Mlp);
+        assert!(t.objective == Objective::Catalog && t.decoder_head == DecoderHead::Mlp);
         assert_eq!(t.hidden, None);
         // Flags before the preset are overridden by it; repeatable flags still accumulate.
         let t = train_args(
