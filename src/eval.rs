@@ -1,11 +1,13 @@
 //! Evaluation of a model on test tasks: scores for each query item, then both metric families.
 
 use burn::tensor::{Device, Tensor};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{HostBatch, normal_noise};
-use crate::config::Feedback;
+use crate::config::{Feedback, ModelConfig};
+use crate::data::Dataset;
 use crate::features::FeatureTable;
 use crate::metrics::{Definition, MetricTable};
 use crate::model::{Tanp, TensorBatch};
@@ -40,6 +42,49 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Both metric families as a results file holds them, each with its definition.
+    pub fn to_json(&self) -> serde_json::Value {
+        let family = |t: &MetricTable| {
+            let mut o = serde_json::Map::new();
+            for a in &t.at {
+                o.insert(format!("P@{}", a.n), serde_json::json!(a.precision));
+                o.insert(format!("NDCG@{}", a.n), serde_json::json!(a.ndcg));
+                o.insert(format!("MAP@{}", a.n), serde_json::json!(a.map));
+            }
+            serde_json::Value::Object(o)
+        };
+        serde_json::json!({
+            "paper": family(&self.paper),
+            "standard": family(&self.standard),
+            "definitions": {
+                "paper": "official TaNP scorer.py: value-matching hits (negatives can count), AP divided by N, NDCG gain 2^y-1",
+                "standard": format!("binary relevance (label >= {}), AP normalised by min(N, relevant), NDCG gain 1", self.relevance_threshold),
+            },
+            "test_users": self.paper.users,
+        })
+    }
+
+    /// Both metric families as a table for a terminal.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        for t in [&self.paper, &self.standard] {
+            let name = match t.definition {
+                Definition::Paper => "paper",
+                Definition::Standard => "standard",
+            };
+            let row: Vec<String> = t.row().iter().map(|v| format!("{v:.4}")).collect();
+            out.push_str(&format!(
+                "{name:>8} | {} | users {}\n",
+                row.join(" "),
+                t.users
+            ));
+        }
+        out.push_str(
+            "           P@5    NDCG@5 MAP@5  P@7    NDCG@7 MAP@7  P@10   NDCG@10 MAP@10\n",
+        );
+        out
+    }
+
     pub fn from_rankings(rankings: &[Ranking], feedback: Feedback) -> Self {
         let threshold = feedback.liked_from();
         let pairs = || rankings.iter().map(|r| (&r.scores[..], &r.truth[..]));
@@ -120,4 +165,42 @@ pub fn rank_with(
         }
     }
     out
+}
+
+/// The test metrics of `model` on `tasks` of `data` (z as `z` says; with `hide_users`, every
+/// user field given as "unknown", as a visitor gives none), and the rankings they come from.
+/// A fixed seed makes a sampled z repeatable.
+pub fn evaluate(
+    model: &Tanp,
+    config: &ModelConfig,
+    data: &Dataset,
+    tasks: &[Task],
+    z: ZMode,
+    hide_users: bool,
+) -> (Vec<Ranking>, Metrics) {
+    let mut users = data.users.clone();
+    if hide_users {
+        for f in users.fields.iter_mut() {
+            let vocab = f.vocab;
+            let n = f.len();
+            *f = crate::features::Field::new(f.name.clone(), vocab);
+            for _ in 0..n {
+                f.push(&[0]).expect("0 is in every vocabulary");
+            }
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(7);
+    let rankings = rank_tasks(
+        model,
+        tasks,
+        &users,
+        &data.items,
+        z,
+        64,
+        config.z_dim,
+        &mut rng,
+        &Device::flex(),
+    );
+    let metrics = Metrics::from_rankings(&rankings, data.feedback);
+    (rankings, metrics)
 }

@@ -35,6 +35,8 @@ pub mod eval;
 #[cfg(feature = "native")]
 pub mod fit;
 #[cfg(feature = "native")]
+pub mod provenance;
+#[cfg(feature = "native")]
 pub mod recipe;
 #[cfg(feature = "native")]
 pub mod train;

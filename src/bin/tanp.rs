@@ -6,19 +6,16 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use tanp::bundle::{Bundle, CatalogFile};
 use tanp::compact_weights::{Q8Scope, to_q8};
 use tanp::config::{DecoderHead, DecoderKind, EmbeddingSpec, Fidelity, ModelConfig, Objective};
-use tanp::data::clusters::{ClusterConfig, cluster_field, item_clusters};
-use tanp::data::split::{SplitConfig, make_episodes};
-use tanp::data::{Dataset, DatasetName, Episodes};
+use tanp::data::spec::DataSpec as DataArgs;
+use tanp::data::{Dataset, Episodes};
 use tanp::error::{Result, TanpError};
-use tanp::eval::{Metrics, Ranking, ZMode, rank_tasks, swap_supports};
+use tanp::eval::{Metrics, ZMode, swap_supports};
 use tanp::model::Tanp;
 use tanp::negatives::Negatives;
 use tanp::recommend::{RankOptions, Recommendation, Recommender, block_on};
@@ -207,51 +204,6 @@ enum Sizes {
     Official,
 }
 
-#[derive(Clone, Copy, ValueEnum, Serialize, Deserialize, PartialEq, Debug)]
-#[serde(rename_all = "kebab-case")]
-enum Protocol {
-    /// The dataset's own episodes where it ships them (Last.FM), else a fresh user split.
-    Auto,
-    /// A random 7:1:2 user split with the history-length filter, by --split-seed.
-    Split,
-}
-
-#[derive(Args, Clone, Serialize, Deserialize, Debug)]
-struct DataArgs {
-    /// ml-1m, lastfm or gowalla.
-    #[arg(long)]
-    dataset: String,
-    /// The folder holding ml-1m/, lastfm/ and gowalla/.
-    #[arg(long, default_value = "../shared/data")]
-    data_dir: PathBuf,
-    #[arg(long, value_enum, default_value = "auto")]
-    protocol: Protocol,
-    #[arg(long, default_value_t = 2020)]
-    split_seed: u64,
-    /// N_S, the support size.
-    #[arg(long, default_value_t = 20)]
-    n_s: usize,
-    #[arg(long, default_value_t = 40)]
-    min_len: usize,
-    #[arg(long, default_value_t = 200)]
-    max_len: usize,
-    /// Add K co-occurrence item clusters, computed from the training users' positives, as an
-    /// item content field (not in the paper, which uses item ids only on Last.FM and Gowalla;
-    /// see src/data/clusters.rs). Off by default.
-    #[arg(long, value_name = "K")]
-    #[serde(default)]
-    item_clusters: Option<usize>,
-    /// Add the item's own id as an item content field (Eq. 5 lookup; not in the paper's
-    /// MovieLens input, whose items are described by their contents only).
-    #[arg(long)]
-    #[serde(default)]
-    item_id_field: bool,
-    /// Leave out an item content field by name (e.g. `year`); repeatable.
-    #[arg(long = "drop-item-field", value_name = "NAME")]
-    #[serde(default)]
-    drop_item_fields: Vec<String>,
-}
-
 #[derive(Args)]
 struct TrainArgs {
     /// A named recipe (tanp::recipe::PRESETS): paper, official-code, experiments-lastfm,
@@ -399,47 +351,7 @@ struct RunInfo {
 }
 
 fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
-    let name: DatasetName = args.dataset.parse()?;
-    let mut data = name.load(&args.data_dir)?;
-    let episodes = match (&data.episodes, args.protocol) {
-        (Some(e), Protocol::Auto) => e.clone(),
-        _ => make_episodes(
-            &data,
-            &SplitConfig {
-                seed: args.split_seed,
-                n_s: args.n_s,
-                min_len: args.min_len,
-                max_len: args.max_len,
-                ..SplitConfig::default()
-            },
-        )?,
-    };
-    if let Some(k) = args.item_clusters {
-        let config = ClusterConfig::new(k, args.split_seed);
-        let labels = item_clusters(
-            data.items.len(),
-            &episodes.train,
-            data.feedback.liked_from(),
-            &config,
-        )?;
-        data.items.fields.push(cluster_field(&labels, k));
-    }
-    for name in &args.drop_item_fields {
-        let before = data.items.fields.len();
-        data.items.fields.retain(|f| &f.name != name);
-        if data.items.fields.len() == before {
-            let names: Vec<&str> = data.items.fields.iter().map(|f| f.name.as_str()).collect();
-            return Err(TanpError::Config(format!(
-                "--drop-item-field {name}: no such item field (the fields are {names:?})"
-            )));
-        }
-    }
-    if args.item_id_field {
-        data.items
-            .fields
-            .push(tanp::features::FeatureTable::ids("item id", data.items.len()).fields[0].clone());
-    }
-    Ok((data, episodes))
+    args.load()
 }
 
 fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
@@ -501,108 +413,10 @@ fn sized_config(data: &Dataset, sizes: Sizes) -> ModelConfig {
     c
 }
 
-fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    // Changed files outside results/ (results do not change what runs; a rerun replaces them).
-    let dirty = std::process::Command::new("git")
-        .args([
-            "status",
-            "--porcelain",
-            "--untracked-files=no",
-            "--",
-            ".",
-            ":!results",
-        ])
-        .output()
-        .ok()
-        .is_some_and(|o| !o.stdout.is_empty());
-    let hash = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    Some(if dirty { format!("{hash}-dirty") } else { hash })
-}
-
-fn write_file(path: &Path, text: &str) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| TanpError::io(parent, e))?;
-    }
-    std::fs::write(path, text).map_err(|e| TanpError::io(path, e))
-}
-
-fn evaluate(
-    model: &Tanp,
-    config: &ModelConfig,
-    data: &Dataset,
-    tasks: &[Task],
-    z: ZMode,
-    hide_users: bool,
-) -> (Vec<Ranking>, Metrics) {
-    let mut users = data.users.clone();
-    if hide_users {
-        for f in users.fields.iter_mut() {
-            let vocab = f.vocab;
-            let n = f.len();
-            *f = tanp::features::Field::new(f.name.clone(), vocab);
-            for _ in 0..n {
-                f.push(&[0]).expect("0 is in every vocabulary");
-            }
-        }
-    }
-    let mut rng = StdRng::seed_from_u64(7);
-    let rankings = rank_tasks(
-        model,
-        tasks,
-        &users,
-        &data.items,
-        z,
-        64,
-        config.z_dim,
-        &mut rng,
-        &Device::flex(),
-    );
-    let metrics = Metrics::from_rankings(&rankings, data.feedback);
-    (rankings, metrics)
-}
-
-fn metrics_json(m: &Metrics) -> serde_json::Value {
-    let family = |t: &tanp::metrics::MetricTable| {
-        let mut o = serde_json::Map::new();
-        for a in &t.at {
-            o.insert(format!("P@{}", a.n), json!(a.precision));
-            o.insert(format!("NDCG@{}", a.n), json!(a.ndcg));
-            o.insert(format!("MAP@{}", a.n), json!(a.map));
-        }
-        serde_json::Value::Object(o)
-    };
-    json!({
-        "paper": family(&m.paper),
-        "standard": family(&m.standard),
-        "definitions": {
-            "paper": "official TaNP scorer.py: value-matching hits (negatives can count), AP divided by N, NDCG gain 2^y-1",
-            "standard": format!("binary relevance (label >= {}), AP normalised by min(N, relevant), NDCG gain 1", m.relevance_threshold),
-        },
-        "test_users": m.paper.users,
-    })
-}
-
-fn print_table(m: &Metrics) {
-    for t in [&m.paper, &m.standard] {
-        let name = match t.definition {
-            tanp::metrics::Definition::Paper => "paper",
-            tanp::metrics::Definition::Standard => "standard",
-        };
-        let row: Vec<String> = t.row().iter().map(|v| format!("{:.4}", v)).collect();
-        println!("{name:>8} | {} | users {}", row.join(" "), t.users);
-    }
-    println!("           P@5    NDCG@5 MAP@5  P@7    NDCG@7 MAP@7  P@10   NDCG@10 MAP@10");
-}
-
 fn cmd_train(args: TrainArgs) -> Result<()> {
     let started = Instant::now();
     // The code that runs is the code at the start: later edits to the tree do not change it.
-    let commit = git_commit();
+    let commit = tanp::provenance::git_commit();
     let (data, episodes) = load_data(&args.data)?;
     let config = model_config(&args, &data);
     let tc = train_config(&args);
@@ -615,15 +429,16 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         data: args.data.clone(),
         command: command.clone(),
     };
-    write_file(
+    tanp::provenance::write_file(
         &args.out.join("run.json"),
         &serde_json::to_string_pretty(&info).expect("json"),
     )?;
     let (model, state) = train(&data, &episodes, &config, &tc, &args.out, args.quiet)?;
     let train_seconds = started.elapsed().as_secs_f64();
-    let (_, metrics) = evaluate(&model, &config, &data, &episodes.test, tc.z_mode, false);
+    let (_, metrics) =
+        tanp::eval::evaluate(&model, &config, &data, &episodes.test, tc.z_mode, false);
     let swapped = swap_supports(&episodes.test);
-    let (_, swapped) = evaluate(&model, &config, &data, &swapped, tc.z_mode, false);
+    let (_, swapped) = tanp::eval::evaluate(&model, &config, &data, &swapped, tc.z_mode, false);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
     RunResult {
         command: &command,
@@ -713,7 +528,7 @@ struct RunResult<'a> {
 impl RunResult<'_> {
     /// Prints the metrics table and, when asked, writes the results file.
     fn report(&self, path: Option<&Path>) -> Result<()> {
-        print_table(self.metrics);
+        print!("{}", self.metrics.table());
         path.map_or(Ok(()), |p| self.write(p))
     }
 
@@ -729,19 +544,19 @@ impl RunResult<'_> {
             "model": self.model,
             "train": self.train,
             "best_epoch": self.best_epoch,
-            "metrics": metrics_json(self.metrics),
-            "metrics_swapped_support": metrics_json(self.swapped_support),
+            "metrics": self.metrics.to_json(),
+            "metrics_swapped_support": self.swapped_support.to_json(),
             "curve": self.curve,
             "wall_seconds": {"train": self.seconds.0, "eval": self.seconds.1},
             "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
         });
-        write_file(path, &serde_json::to_string_pretty(&result).expect("json"))
+        tanp::provenance::write_file(path, &serde_json::to_string_pretty(&result).expect("json"))
     }
 }
 
 fn cmd_baseline(args: BaselineArgs) -> Result<()> {
     let started = Instant::now();
-    let commit = git_commit();
+    let commit = tanp::provenance::git_commit();
     let command: Vec<String> = std::env::args().collect();
     let (data, episodes) = load_data(&args.data)?;
     let swapped = swap_supports(&episodes.test);
@@ -842,7 +657,7 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
         episodes.test.clone()
     };
     let (rankings, metrics) =
-        evaluate(&model, &config, &data, &tasks, z, args.without_demographics);
+        tanp::eval::evaluate(&model, &config, &data, &tasks, z, args.without_demographics);
     if let Some(path) = &args.dump_rankings {
         let mut text = String::new();
         for r in &rankings {
@@ -858,23 +673,23 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
             );
             text.push('\n');
         }
-        write_file(path, &text)?;
+        tanp::provenance::write_file(path, &text)?;
     }
     if args.json {
         let command: Vec<String> = std::env::args().collect();
         let out = json!({
             "command": command.join(" "),
-            "commit": git_commit(),
+            "commit": tanp::provenance::git_commit(),
             "model": {"run": args.model, "config": config, "command": info.command.join(" ")},
             "data": data.identity,
             "z": z,
             "without_demographics": args.without_demographics,
             "swap_support": args.swap_support,
-            "metrics": metrics_json(&metrics),
+            "metrics": metrics.to_json(),
         });
         println!("{}", serde_json::to_string_pretty(&out).expect("json"));
     } else {
-        print_table(&metrics);
+        print!("{}", metrics.table());
     }
     Ok(())
 }
@@ -1016,14 +831,14 @@ fn shipped_metrics(
     z: ZMode,
     blind: bool,
 ) -> serde_json::Value {
-    let without = evaluate(model, config, data, tasks, z, true).1;
+    let without = tanp::eval::evaluate(model, config, data, tasks, z, true).1;
     if blind {
-        return json!({ "without_demographics": metrics_json(&without) });
+        return json!({ "without_demographics": without.to_json() });
     }
-    let with = evaluate(model, config, data, tasks, z, false).1;
+    let with = tanp::eval::evaluate(model, config, data, tasks, z, false).1;
     json!({
-        "with_demographics": metrics_json(&with),
-        "without_demographics": metrics_json(&without),
+        "with_demographics": with.to_json(),
+        "without_demographics": without.to_json(),
     })
 }
 
@@ -1050,7 +865,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         tanp::weights::model_from_bytes(&config, weights.clone(), "the exported weights", &device)?;
     let mut provenance = json!({
         "command": info.command.join(" "),
-        "commit": git_commit(),
+        "commit": tanp::provenance::git_commit(),
         "data": data.identity,
         "split": info.data,
         "train": state.train,
@@ -1140,7 +955,7 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
             "protocol": "catalog",
             "method": run.method,
             "command": command.join(" "),
-            "commit": git_commit(),
+            "commit": tanp::provenance::git_commit(),
             "dataset": run.data.identity,
             "split_seed": run.split_seed,
             "catalog_seed": args.catalog_seed,
@@ -1150,7 +965,7 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
             "wall_seconds": seconds,
             "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
         });
-        write_file(path, &serde_json::to_string_pretty(&out).expect("json"))?;
+        tanp::provenance::write_file(path, &serde_json::to_string_pretty(&out).expect("json"))?;
     }
     Ok(())
 }
@@ -1254,7 +1069,7 @@ fn catalog_of_baseline(
     let data_args = DataArgs {
         dataset,
         data_dir: args.data.data_dir.clone(),
-        protocol: Protocol::Auto,
+        protocol: tanp::data::spec::Protocol::Auto,
         split_seed: args.data.split_seed,
         n_s: 20,
         min_len: 40,

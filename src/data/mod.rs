@@ -6,6 +6,7 @@ pub mod clusters;
 pub mod gowalla;
 pub mod lastfm;
 pub mod movielens;
+pub mod spec;
 pub mod split;
 
 use std::path::Path;
