@@ -39,6 +39,10 @@ pub struct TrainConfig {
     /// existed: constant).
     #[serde(default)]
     pub lr_schedule: LrSchedule,
+    /// Decoupled weight decay (AdamW, Loshchilov and Hutter, 2019); 0 = plain Adam, the paper's
+    /// optimiser (runs written before this option existed).
+    #[serde(default)]
+    pub weight_decay: f64,
 }
 
 /// The learning rate over a run.
@@ -92,6 +96,7 @@ impl Default for TrainConfig {
             support_min: default_support_min(),
             catalog_z: CatalogZ::Sample,
             lr_schedule: LrSchedule::Constant,
+            weight_decay: 0.0,
         }
     }
 }

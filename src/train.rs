@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 
@@ -137,7 +137,16 @@ fn start_or_resume(
     device: &Device,
     quiet: bool,
 ) -> Result<(Tanp, ModuleOptimizer, TrainState)> {
-    let adam = || AdamConfig::new().with_epsilon(1e-8).init();
+    let adam = || {
+        if config.weight_decay > 0.0 {
+            AdamWConfig::new()
+                .with_epsilon(1e-8)
+                .with_weight_decay(config.weight_decay as f32)
+                .init()
+        } else {
+            AdamConfig::new().with_epsilon(1e-8).init()
+        }
+    };
     if !dir.has_state() {
         let fresh = TrainState {
             model: model_config.clone(),

@@ -251,6 +251,9 @@ struct TrainArgs {
     /// `constant` (the paper) or `cosine` (decay from --lr towards 0 over the epochs).
     #[arg(long, value_enum, default_value = "constant")]
     lr_schedule: tanp::recipe::LrSchedule,
+    /// Decoupled weight decay (AdamW); 0 (the default) keeps the paper's Adam.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2020)]
@@ -479,6 +482,7 @@ fn train_config(args: &TrainArgs) -> TrainConfig {
         support_min: args.support_min,
         catalog_z: args.catalog_z,
         lr_schedule: args.lr_schedule,
+        weight_decay: args.weight_decay,
     }
 }
 
