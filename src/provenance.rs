@@ -1,8 +1,12 @@
-//! Where a result came from: the commit of the code that ran, and results written whole.
+//! Where a result came from: the commit of the code that ran, and the results files of
+//! `tanp train` and `tanp baseline` (command, commit, seed, data, metrics, wall time).
 
 use std::path::Path;
 
+use crate::data::spec::DataSpec;
+use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
+use crate::eval::Metrics;
 
 /// The commit checked out in the working directory, with `-dirty` when files outside
 /// `results/` differ from it; `None` outside a git checkout.
@@ -35,4 +39,53 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
         std::fs::create_dir_all(parent).map_err(|e| TanpError::io(parent, e))?;
     }
     std::fs::write(path, text).map_err(|e| TanpError::io(path, e))
+}
+
+/// One results/ JSON file: what ran (command, commit, seed, data), how well, how long.
+pub struct RunResult<'a> {
+    pub command: &'a [String],
+    pub commit: Option<String>,
+    pub seed: u64,
+    pub data: &'a DataSpec,
+    pub dataset: &'a Dataset,
+    pub episodes: &'a Episodes,
+    pub model: serde_json::Value,
+    pub train: serde_json::Value,
+    pub best_epoch: Option<usize>,
+    /// Per-epoch training loss and validation score (TaNP runs): the learning curve.
+    pub curve: Option<serde_json::Value>,
+    pub metrics: &'a Metrics,
+    /// The same test tasks with each user's support set swapped for another's
+    /// ([`crate::eval::swap_supports`]): how much the scores depend on the support set.
+    pub swapped_support: &'a Metrics,
+    pub seconds: (f64, f64),
+}
+
+impl RunResult<'_> {
+    /// Prints the metrics table and, when asked, writes the results file.
+    pub fn report(&self, path: Option<&Path>) -> Result<()> {
+        print!("{}", self.metrics.table());
+        path.map_or(Ok(()), |p| self.write(p))
+    }
+
+    fn write(&self, path: &Path) -> Result<()> {
+        let e = self.episodes;
+        let result = serde_json::json!({
+            "command": self.command.join(" "),
+            "commit": self.commit,
+            "seed": self.seed,
+            "split_seed": self.data.split_seed,
+            "dataset": self.dataset.identity,
+            "tasks": {"train": e.train.len(), "valid": e.valid.len(), "test": e.test.len()},
+            "model": self.model,
+            "train": self.train,
+            "best_epoch": self.best_epoch,
+            "metrics": self.metrics.to_json(),
+            "metrics_swapped_support": self.swapped_support.to_json(),
+            "curve": self.curve,
+            "wall_seconds": {"train": self.seconds.0, "eval": self.seconds.1},
+            "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
+        });
+        write_file(path, &serde_json::to_string_pretty(&result).expect("json"))
+    }
 }

@@ -443,7 +443,7 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     let swapped = swap_supports(&episodes.test);
     let (_, swapped) = tanp::eval::evaluate(&model, &config, &data, &swapped, tc.z_mode, false);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
-    RunResult {
+    tanp::provenance::RunResult {
         command: &command,
         commit,
         seed: args.seed,
@@ -509,55 +509,6 @@ fn describe_data(data: &Dataset, episodes: &Episodes, item_clusters: Option<usiz
     }
 }
 
-/// One results/ JSON file: what ran (command, commit, seed, data), how well, how long.
-struct RunResult<'a> {
-    command: &'a [String],
-    commit: Option<String>,
-    seed: u64,
-    data: &'a DataArgs,
-    dataset: &'a Dataset,
-    episodes: &'a Episodes,
-    model: serde_json::Value,
-    train: serde_json::Value,
-    best_epoch: Option<usize>,
-    /// Per-epoch training loss and validation score (TaNP runs): the learning curve.
-    curve: Option<serde_json::Value>,
-    metrics: &'a Metrics,
-    /// The same test tasks with each user's support set swapped for another's
-    /// ([`swap_supports`]): how much the scores depend on the support set.
-    swapped_support: &'a Metrics,
-    seconds: (f64, f64),
-}
-
-impl RunResult<'_> {
-    /// Prints the metrics table and, when asked, writes the results file.
-    fn report(&self, path: Option<&Path>) -> Result<()> {
-        print!("{}", self.metrics.table());
-        path.map_or(Ok(()), |p| self.write(p))
-    }
-
-    fn write(&self, path: &Path) -> Result<()> {
-        let e = self.episodes;
-        let result = json!({
-            "command": self.command.join(" "),
-            "commit": self.commit,
-            "seed": self.seed,
-            "split_seed": self.data.split_seed,
-            "dataset": self.dataset.identity,
-            "tasks": {"train": e.train.len(), "valid": e.valid.len(), "test": e.test.len()},
-            "model": self.model,
-            "train": self.train,
-            "best_epoch": self.best_epoch,
-            "metrics": self.metrics.to_json(),
-            "metrics_swapped_support": self.swapped_support.to_json(),
-            "curve": self.curve,
-            "wall_seconds": {"train": self.seconds.0, "eval": self.seconds.1},
-            "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
-        });
-        tanp::provenance::write_file(path, &serde_json::to_string_pretty(&result).expect("json"))
-    }
-}
-
 fn cmd_baseline(args: BaselineArgs) -> Result<()> {
     let started = Instant::now();
     let commit = tanp::provenance::git_commit();
@@ -612,7 +563,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
     let metrics = Metrics::from_rankings(&rankings, data.feedback);
     let swapped = Metrics::from_rankings(&swapped_rankings, data.feedback);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
-    RunResult {
+    tanp::provenance::RunResult {
         command: &command,
         commit,
         seed: args.seed,
