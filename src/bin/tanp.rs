@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a model; writes checkpoints to --out and resumes an interrupted run there.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate a trained run on its test tasks (both metric definitions).
     Eval(EvalArgs),
     /// Score the whole catalog for a made-up user given as item:rating pairs.
@@ -1070,7 +1070,7 @@ fn main() -> ExitCode {
     };
     let cli = Cli::parse_from(args);
     let result = match cli.command {
-        Command::Train(a) => cmd_train(a),
+        Command::Train(a) => cmd_train(*a),
         Command::Eval(a) => cmd_eval(a),
         Command::Recommend(a) => cmd_recommend(a),
         Command::Export(a) => cmd_export(a),
@@ -1103,7 +1103,7 @@ mod tests {
     fn train_args(line: &[&str]) -> TrainArgs {
         let args = tanp::recipe::expand_presets(line.iter().map(|s| s.to_string()).collect());
         match Cli::parse_from(args.unwrap()).command {
-            Command::Train(t) => t,
+            Command::Train(t) => *t,
             _ => panic!("not train"),
         }
     }
