@@ -41,14 +41,18 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| TanpError::io(path, e))
 }
 
-/// One results/ JSON file: what ran (command, commit, seed, data), how well, how long.
-pub struct RunResult<'a> {
-    pub command: &'a [String],
+/// What ran: the command, the commit, the seed and the data of a run.
+pub struct RunSource<'a> {
+    pub command: Vec<String>,
     pub commit: Option<String>,
     pub seed: u64,
     pub data: &'a DataSpec,
     pub dataset: &'a Dataset,
     pub episodes: &'a Episodes,
+}
+
+/// What a run gave: the model and its training settings, how well it did, how long it took.
+pub struct RunOutcome<'a> {
     pub model: serde_json::Value,
     pub train: serde_json::Value,
     pub best_epoch: Option<usize>,
@@ -58,17 +62,16 @@ pub struct RunResult<'a> {
     /// The same test tasks with each user's support set swapped for another's
     /// ([`crate::eval::swap_supports`]): how much the scores depend on the support set.
     pub swapped_support: &'a Metrics,
+    /// Training and evaluation wall time.
     pub seconds: (f64, f64),
 }
 
-impl RunResult<'_> {
-    /// Prints the metrics table and, when asked, writes the results file.
-    pub fn report(&self, path: Option<&Path>) -> Result<()> {
-        print!("{}", self.metrics.table());
-        path.map_or(Ok(()), |p| self.write(p))
-    }
-
-    fn write(&self, path: &Path) -> Result<()> {
+impl RunSource<'_> {
+    /// Prints the metrics table of `outcome` and, with a `path`, writes the results file: one
+    /// JSON per reported run (command, commit, seed, data, metrics, wall time).
+    pub fn report(&self, outcome: &RunOutcome, path: Option<&Path>) -> Result<()> {
+        print!("{}", outcome.metrics.table());
+        let Some(path) = path else { return Ok(()) };
         let e = self.episodes;
         let result = serde_json::json!({
             "command": self.command.join(" "),
@@ -77,13 +80,13 @@ impl RunResult<'_> {
             "split_seed": self.data.split_seed,
             "dataset": self.dataset.identity,
             "tasks": {"train": e.train.len(), "valid": e.valid.len(), "test": e.test.len()},
-            "model": self.model,
-            "train": self.train,
-            "best_epoch": self.best_epoch,
-            "metrics": self.metrics.to_json(),
-            "metrics_swapped_support": self.swapped_support.to_json(),
-            "curve": self.curve,
-            "wall_seconds": {"train": self.seconds.0, "eval": self.seconds.1},
+            "model": outcome.model,
+            "train": outcome.train,
+            "best_epoch": outcome.best_epoch,
+            "metrics": outcome.metrics.to_json(),
+            "metrics_swapped_support": outcome.swapped_support.to_json(),
+            "curve": outcome.curve,
+            "wall_seconds": {"train": outcome.seconds.0, "eval": outcome.seconds.1},
             "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
         });
         write_file(path, &serde_json::to_string_pretty(&result).expect("json"))

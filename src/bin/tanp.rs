@@ -18,6 +18,7 @@ use tanp::error::{Result, TanpError};
 use tanp::eval::{Metrics, ZMode, swap_supports};
 use tanp::model::Tanp;
 use tanp::negatives::Negatives;
+use tanp::provenance::{RunOutcome, RunSource};
 use tanp::recommend::{RankOptions, Recommendation, Recommender, block_on};
 use tanp::task::Task;
 use tanp::train::{TrainConfig, Weights, load_run_weights, read_state, train};
@@ -443,13 +444,7 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     let swapped = swap_supports(&episodes.test);
     let (_, swapped) = tanp::eval::evaluate(&model, &config, &data, &swapped, tc.z_mode, false);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
-    tanp::provenance::RunResult {
-        command: &command,
-        commit,
-        seed: args.seed,
-        data: &args.data,
-        dataset: &data,
-        episodes: &episodes,
+    let outcome = RunOutcome {
         model: json!(config),
         train: json!(tc),
         best_epoch: state.best_epoch,
@@ -457,8 +452,9 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
         metrics: &metrics,
         swapped_support: &swapped,
         seconds: (train_seconds, eval_seconds),
-    }
-    .report(args.results.as_deref())
+    };
+    source(commit, args.seed, &args.data, &data, &episodes)
+        .report(&outcome, args.results.as_deref())
 }
 
 /// The training settings `args` ask for (the defaults of `--sizes`).
@@ -509,10 +505,28 @@ fn describe_data(data: &Dataset, episodes: &Episodes, item_clusters: Option<usiz
     }
 }
 
+/// What a run of `tanp train` or `tanp baseline` ran: this command line, `commit` (taken at
+/// the start), the seed and the data.
+fn source<'a>(
+    commit: Option<String>,
+    seed: u64,
+    data: &'a DataArgs,
+    dataset: &'a Dataset,
+    episodes: &'a Episodes,
+) -> RunSource<'a> {
+    RunSource {
+        command: std::env::args().collect(),
+        commit,
+        seed,
+        data,
+        dataset,
+        episodes,
+    }
+}
+
 fn cmd_baseline(args: BaselineArgs) -> Result<()> {
     let started = Instant::now();
     let commit = tanp::provenance::git_commit();
-    let command: Vec<String> = std::env::args().collect();
     let (data, episodes) = load_data(&args.data)?;
     let swapped = swap_supports(&episodes.test);
     let (model, train, best_epoch, rankings, swapped_rankings, train_seconds) = match args.method {
@@ -563,13 +577,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
     let metrics = Metrics::from_rankings(&rankings, data.feedback);
     let swapped = Metrics::from_rankings(&swapped_rankings, data.feedback);
     let eval_seconds = started.elapsed().as_secs_f64() - train_seconds;
-    tanp::provenance::RunResult {
-        command: &command,
-        commit,
-        seed: args.seed,
-        data: &args.data,
-        dataset: &data,
-        episodes: &episodes,
+    let outcome = RunOutcome {
         model,
         train,
         best_epoch,
@@ -577,8 +585,9 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
         metrics: &metrics,
         swapped_support: &swapped,
         seconds: (train_seconds, eval_seconds),
-    }
-    .report(args.results.as_deref())
+    };
+    source(commit, args.seed, &args.data, &data, &episodes)
+        .report(&outcome, args.results.as_deref())
 }
 
 fn load_run(
