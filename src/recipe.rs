@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::CatalogZ;
+use crate::config::{CatalogZ, EmbeddingSpec, ModelConfig};
+use crate::data::Dataset;
 use crate::eval::ZMode;
 use crate::negatives::Negatives;
 
@@ -99,6 +100,38 @@ impl Default for TrainConfig {
             weight_decay: 0.0,
         }
     }
+}
+
+/// The paper's model for `data` with the paper's layer sizes (section 5.2.3), or with
+/// `official` the official code's train.sh sizes (embeddings 32/16, hidden 32/16, task 16).
+pub fn sized_config(data: &Dataset, official: bool) -> ModelConfig {
+    let (id_hidden, id_dim) = if official { (32, 16) } else { (32, 32) };
+    let spec = |table: &crate::features::FeatureTable| {
+        if table.fields.len() == 1 {
+            EmbeddingSpec::Id {
+                count: table.fields[0].vocab,
+                hidden: id_hidden,
+                dim: id_dim,
+            }
+        } else {
+            EmbeddingSpec::Content {
+                vocab: table.vocab(),
+                dim: 32,
+            }
+        }
+    };
+    let mut c = ModelConfig::paper(spec(&data.users), spec(&data.items), data.feedback);
+    if official {
+        c.encoder_hidden = vec![32, 16];
+        c.r_dim = 32;
+        c.s_dim = 32;
+        c.z_dim = 32;
+        c.task_hidden = vec![32, 32];
+        c.t_dim = 16;
+        c.decoder_hidden = vec![32, 32, 16];
+        c.lambda = 1.0;
+    }
+    c
 }
 
 /// A named recipe: the `tanp train` flags it stands for, in the one place the CLI (`tanp train

@@ -359,7 +359,7 @@ fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
 }
 
 fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
-    let mut c = sized_config(data, args.sizes);
+    let mut c = tanp::recipe::sized_config(data, args.sizes == Sizes::Official);
     c.fidelity = args.fidelity;
     c.decoder = args.decoder;
     if let Some(h) = args.hidden {
@@ -382,38 +382,6 @@ fn model_config(args: &TrainArgs, data: &Dataset) -> ModelConfig {
     c.objective = args.objective;
     c.head = args.decoder_head;
     c.alpha = args.alpha;
-    c
-}
-
-/// The paper's model for `data` with the paper's or the official code's layer sizes.
-fn sized_config(data: &Dataset, sizes: Sizes) -> ModelConfig {
-    let official = sizes == Sizes::Official;
-    let (id_hidden, id_dim) = if official { (32, 16) } else { (32, 32) };
-    let spec = |table: &tanp::features::FeatureTable| {
-        if table.fields.len() == 1 {
-            EmbeddingSpec::Id {
-                count: table.fields[0].vocab,
-                hidden: id_hidden,
-                dim: id_dim,
-            }
-        } else {
-            EmbeddingSpec::Content {
-                vocab: table.vocab(),
-                dim: 32,
-            }
-        }
-    };
-    let mut c = ModelConfig::paper(spec(&data.users), spec(&data.items), data.feedback);
-    if official {
-        c.encoder_hidden = vec![32, 16];
-        c.r_dim = 32;
-        c.s_dim = 32;
-        c.z_dim = 32;
-        c.task_hidden = vec![32, 32];
-        c.t_dim = 16;
-        c.decoder_hidden = vec![32, 32, 16];
-        c.lambda = 1.0;
-    }
     c
 }
 
@@ -538,7 +506,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
         }
         BaselineMethod::Melu => {
             // TaNP's embeddings, and a decision network as wide as TaNP's decoder.
-            let embeddings = sized_config(&data, args.sizes);
+            let embeddings = tanp::recipe::sized_config(&data, args.sizes == Sizes::Official);
             let config = tanp::baselines::MeluConfig {
                 hidden: embeddings.decoder_hidden.clone(),
                 local_steps: args.local_steps,
