@@ -1,9 +1,9 @@
 // The package's JS API: every bad input rejects its Promise with a readable message.
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { MODES, ROOT, launch, serveSite } from "./harness.mjs";
+import { MODES, ROOT, pageOn, serveSite } from "./harness.mjs";
 
 /** The shipped model's number of clusters. */
 const K = JSON.parse(fs.readFileSync(path.join(ROOT, "www/model/manifest.json"), "utf8")).config.k;
@@ -27,18 +27,12 @@ async function inPage(page, body, arg) {
 
 for (const mode of MODES) {
   describe(`Recommender API, Chromium ${mode.name}`, () => {
-    let browser, page;
-    before(async () => {
-      browser = await launch(mode);
-      page = await browser.newPage();
-      await page.goto(`${site.url}NOTICE.txt`);
-    });
-    after(async () => { await browser?.close(); });
+    const page = pageOn(site, mode);
 
     const backends = mode.webgpu ? ["cpu", "webgpu"] : ["cpu"];
     for (const backend of backends) {
       test(`bad requests are rejected with a message (${backend})`, async () => {
-        const results = await inPage(page, async (Recommender, backend) => {
+        const results = await inPage(page(), async (Recommender, backend) => {
           const r = await Recommender.load("/model/", { backend });
           const catalog = r.catalog();
           const a = catalog[0].id, b = catalog[1].id;
@@ -111,7 +105,7 @@ for (const mode of MODES) {
     }
 
     test("load reports its progress up to the total", async () => {
-      const events = await inPage(page, async (Recommender) => {
+      const events = await inPage(page(), async (Recommender) => {
         const events = [];
         await Recommender.load("/model/", { backend: "cpu", onProgress: (p) => events.push(p) });
         return events;
@@ -127,7 +121,7 @@ for (const mode of MODES) {
     });
 
     test("corrupt or mismatched bundles are rejected with a message", async () => {
-      const load = (url, backend = "cpu") => inPage(page, async (Recommender, [url, backend]) => {
+      const load = (url, backend = "cpu") => inPage(page(), async (Recommender, [url, backend]) => {
         await Recommender.load(url, { backend });
         return { error: null };
       }, [url, backend]);

@@ -1,5 +1,6 @@
 // Shared by the browser tests and the web benchmark: a copy of www/ served by `tanp serve`,
 // Debian's Chromium driven by playwright-core, and the native CLI for parity checks.
+import { after, before } from "node:test";
 import { spawn, execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -116,6 +117,22 @@ function brokenBundles(dir, model) {
   variant("bad-edited", {});
   const edited = path.join(dir, "bad-edited", "manifest.json");
   fs.writeFileSync(edited, fs.readFileSync(edited, "utf8").replace(/"dataset": "([^"]*)"/, '"dataset": "$1 (edited)"'));
+}
+
+/**
+ * In a describe block: a Chromium of `mode` with one page open on `site` (its NOTICE.txt, a page
+ * of the site's origin that runs nothing), closed after the block. Returns a function that gives
+ * the page.
+ */
+export function pageOn(site, mode) {
+  let browser, page;
+  before(async () => {
+    browser = await launch(mode);
+    page = await browser.newPage();
+    await page.goto(`${site.url}NOTICE.txt`);
+  });
+  after(async () => { await browser?.close(); });
+  return () => page;
 }
 
 export async function launch(mode) {

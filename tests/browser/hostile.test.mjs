@@ -1,8 +1,8 @@
 // Hostile input and faults in the browser: every case ends in a rejected Promise with a short,
 // readable message, and the same page's model keeps answering afterwards.
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MODES, launch, serveSite } from "./harness.mjs";
+import { MODES, pageOn, serveSite } from "./harness.mjs";
 
 // These tests run their code in the page with eval(), which the strict policy forbids: the
 // API is tested here, the policy in embedding.test.mjs.
@@ -24,18 +24,12 @@ const ATTEMPT = `async (call) => {
 
 for (const mode of MODES) {
   describe(`hostile input, Chromium ${mode.name}`, () => {
-    let browser, page;
-    before(async () => {
-      browser = await launch(mode);
-      page = await browser.newPage();
-      await page.goto(`${site.url}NOTICE.txt`);
-    });
-    after(async () => { await browser?.close(); });
+    const page = pageOn(site, mode);
 
     const backends = mode.webgpu ? ["cpu", "webgpu"] : ["cpu"];
     for (const backend of backends) {
       test(`hostile requests are rejected and the model keeps answering (${backend})`, async () => {
-        const out = await inPage(page, async ({ Recommender, wasmMemoryBytes }, [backend, attemptSrc]) => {
+        const out = await inPage(page(), async ({ Recommender, wasmMemoryBytes }, [backend, attemptSrc]) => {
           const attempt = (0, eval)(`(${attemptSrc})`);
           const r = await Recommender.load("/model/", { backend });
           const a = r.catalog()[0].id;
@@ -102,7 +96,7 @@ for (const mode of MODES) {
       });
 
       test(`a trap or a hang rejects the call in flight and the module restarts itself (${backend})`, async () => {
-        const out = await inPage(page, async ({ Recommender, __testFault }, backend) => {
+        const out = await inPage(page(), async ({ Recommender, __testFault }, backend) => {
           const r = await Recommender.load("/model/", { backend });
           const good = { ratings: [{ item: r.catalog()[0].id, rating: 5 }], top: 3 };
           const before = await r.recommend(good);
@@ -120,7 +114,7 @@ for (const mode of MODES) {
     }
 
     test("bundles that break an invariant behind valid checksums are rejected", async () => {
-      const out = await inPage(page, async ({ Recommender }, attemptSrc) => {
+      const out = await inPage(page(), async ({ Recommender }, attemptSrc) => {
         const attempt = (0, eval)(`(${attemptSrc})`);
         const result = {};
         for (const name of ["bad-offsets", "bad-decreasing", "bad-vocab", "bad-bf16", "bad-edited"]) {
