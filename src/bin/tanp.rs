@@ -633,24 +633,13 @@ fn load_recommender(model_dir: &Path, data_dir: &Path) -> Result<Recommender> {
         return Bundle::read(model_dir)?.recommender(&device);
     }
     let (_, config, model, data, episodes, _) = load_run(model_dir, data_dir, false)?;
-    let catalog = catalog_with_counts(&data, &episodes);
+    let catalog = tanp::catalog::catalog_with_counts(&data, &episodes);
     let recommender = Recommender::new(model, config, catalog, &data.items, &device)?;
     Ok(if read_state(model_dir)?.train.hides_user_fields() {
         recommender.refuse_profiles()
     } else {
         recommender
     })
-}
-
-/// The catalog with each item's number of training ratings: what "well-known" means in the
-/// page, as the bundle carries it.
-fn catalog_with_counts(data: &Dataset, episodes: &Episodes) -> Vec<tanp::data::CatalogItem> {
-    let counts = tanp::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
-    let mut items = data.catalog.clone();
-    for (item, &n) in items.iter_mut().zip(&counts) {
-        item.ratings = n;
-    }
-    items
 }
 
 fn parse_ratings(text: &str) -> Result<Vec<(String, f64)>> {
@@ -694,31 +683,6 @@ fn cmd_recommend(args: RecommendArgs) -> Result<()> {
         println!("soft cluster assignment: [{}]", c.join(", "));
     }
     Ok(())
-}
-
-/// Well-known items of varied genres: the most-rated items of the training tasks, taken in
-/// turn from each first genre so that no genre dominates.
-fn starters(data: &Dataset, counts: &[u32], count: usize) -> Vec<String> {
-    let mut order: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
-    order.truncate(count * 8);
-    let mut by_genre: Vec<(String, std::collections::VecDeque<usize>)> = Vec::new();
-    for i in order {
-        let genre = data.catalog[i].genres.first().cloned().unwrap_or_default();
-        match by_genre.iter_mut().find(|(g, _)| *g == genre) {
-            Some((_, q)) => q.push_back(i),
-            None => by_genre.push((genre, std::collections::VecDeque::from([i]))),
-        }
-    }
-    let mut out = Vec::new();
-    while out.len() < count && by_genre.iter().any(|(_, q)| !q.is_empty()) {
-        for (_, q) in by_genre.iter_mut() {
-            if let Some(i) = q.pop_front().filter(|_| out.len() < count) {
-                out.push(data.catalog[i].id.clone());
-            }
-        }
-    }
-    out
 }
 
 fn cmd_bench(args: BenchArgs) -> Result<()> {
@@ -825,7 +789,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         (args.seed, args.sample_tasks),
         !blind,
     )?;
-    let items = catalog_with_counts(&data, &episodes);
+    let items = tanp::catalog::catalog_with_counts(&data, &episodes);
     let counts: Vec<u32> = items.iter().map(|item| item.ratings).collect();
     let mut bundle = Bundle::new(
         config,
@@ -838,7 +802,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
         },
         weights,
     )?;
-    bundle.manifest.starters = starters(&data, &counts, 24);
+    bundle.manifest.starters = tanp::catalog::starters(&data, &counts, 24);
     // A model that never saw user fields offers visitors none to give.
     if !blind {
         bundle.manifest.profile_fields = data.profile_fields.clone();

@@ -459,6 +459,42 @@ pub fn training_assignments(
         .collect()
 }
 
+/// The dataset's catalog with each item's number of training users (the widget's well-known
+/// filter and the bundle's `catalog.json`).
+pub fn catalog_with_counts(data: &Dataset, episodes: &Episodes) -> Vec<crate::data::CatalogItem> {
+    let counts = training_counts(data.items.len(), &episodes.train, data.feedback);
+    let mut items = data.catalog.clone();
+    for (item, &n) in items.iter_mut().zip(&counts) {
+        item.ratings = n;
+    }
+    items
+}
+
+/// `count` starter items for a visitor's first ratings: the most-rated training items, taken in
+/// turn from each genre (an item's first genre), from the `8 * count` most rated.
+pub fn starters(data: &Dataset, counts: &[u32], count: usize) -> Vec<String> {
+    let mut order: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
+    order.truncate(count * 8);
+    let mut by_genre: Vec<(String, std::collections::VecDeque<usize>)> = Vec::new();
+    for i in order {
+        let genre = data.catalog[i].genres.first().cloned().unwrap_or_default();
+        match by_genre.iter_mut().find(|(g, _)| *g == genre) {
+            Some((_, q)) => q.push_back(i),
+            None => by_genre.push((genre, std::collections::VecDeque::from([i]))),
+        }
+    }
+    let mut out = Vec::new();
+    while out.len() < count && by_genre.iter().any(|(_, q)| !q.is_empty()) {
+        for (_, q) in by_genre.iter_mut() {
+            if let Some(i) = q.pop_front().filter(|_| out.len() < count) {
+                out.push(data.catalog[i].id.clone());
+            }
+        }
+    }
+    out
+}
+
 impl ClusterSummary {
     /// One line for a terminal.
     pub fn describe(&self) -> String {
