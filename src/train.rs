@@ -16,9 +16,10 @@ pub use crate::checkpoint::{
     EpochLog, RunDir, TrainState, Weights, load_model, load_run_weights, read_state, save_model,
 };
 use crate::config::{Feedback, Fidelity, ModelConfig, Objective};
+use crate::data::spec::DataSpec;
 use crate::data::{Dataset, Episodes};
 use crate::error::{Result, TanpError};
-use crate::eval::{Metrics, rank_tasks};
+use crate::eval::{Metrics, ZMode, rank_tasks};
 use crate::fit::fit_epoch;
 pub use crate::fit::{epoch_bar, epoch_order};
 use crate::model::embedding::FieldInput;
@@ -26,6 +27,7 @@ use crate::model::{Tanp, TrainStep};
 use crate::negatives::{NegativeSampler, Negatives};
 pub use crate::recipe::TrainConfig;
 use crate::task::{Interaction, Task};
+use serde::{Deserialize, Serialize};
 
 /// The sampler that `negatives` asks for on `data`: `None` for fixed negatives and for
 /// explicit ratings (they have no negatives). A user's positives are those of their history
@@ -326,4 +328,35 @@ impl<'a> Run<'a> {
         );
         Ok(Metrics::from_rankings(&rankings, data.feedback).selection_score())
     }
+}
+
+/// How a run's data was made, stored next to its checkpoints.
+#[derive(Serialize, Deserialize)]
+pub struct RunInfo {
+    pub data: DataSpec,
+    pub command: Vec<String>,
+}
+
+/// A trained run from its directory `dir` (`run.json` and the checkpoints; the data read from
+/// `data_dir`): what made it, its model configuration, the best (or with `last`, the last)
+/// epoch's model, its data and tasks, and its test-time z.
+pub fn load_run(
+    dir: &Path,
+    data_dir: &Path,
+    last: bool,
+) -> Result<(RunInfo, ModelConfig, Tanp, Dataset, Episodes, ZMode)> {
+    let info_path = dir.join("run.json");
+    let text = std::fs::read_to_string(&info_path).map_err(|e| TanpError::io(&info_path, e))?;
+    let mut info: RunInfo = serde_json::from_str(&text).map_err(|e| {
+        TanpError::Model(format!(
+            "{}: not a run description: {e}",
+            info_path.display()
+        ))
+    })?;
+    info.data.data_dir = data_dir.to_path_buf();
+    let state = read_state(dir)?;
+    let (data, episodes) = info.data.load()?;
+    let which = if last { Weights::Last } else { Weights::Best };
+    let model = load_run_weights(&state.model, dir, which, &Device::flex())?;
+    Ok((info, state.model, model, data, episodes, state.train.z_mode))
 }

@@ -21,7 +21,7 @@ use tanp::negatives::Negatives;
 use tanp::provenance::{RunOutcome, RunSource};
 use tanp::recommend::{RankOptions, Recommendation, Recommender, block_on};
 use tanp::task::Task;
-use tanp::train::{TrainConfig, Weights, load_run_weights, read_state, train};
+use tanp::train::{TrainConfig, read_state, train};
 
 #[derive(Parser)]
 #[command(
@@ -347,13 +347,6 @@ struct RecommendArgs {
     json: bool,
 }
 
-/// How a run's data was made, stored next to its checkpoints.
-#[derive(Serialize, Deserialize)]
-struct RunInfo {
-    data: DataArgs,
-    command: Vec<String>,
-}
-
 fn load_data(args: &DataArgs) -> Result<(Dataset, Episodes)> {
     args.load()
 }
@@ -397,7 +390,7 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
     }
     let command: Vec<String> = std::env::args().collect();
     std::fs::create_dir_all(&args.out).map_err(|e| TanpError::io(&args.out, e))?;
-    let info = RunInfo {
+    let info = tanp::train::RunInfo {
         data: args.data.clone(),
         command: command.clone(),
     };
@@ -558,30 +551,9 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
         .report(&outcome, args.results.as_deref())
 }
 
-fn load_run(
-    dir: &Path,
-    data_dir: &Path,
-    last: bool,
-) -> Result<(RunInfo, ModelConfig, Tanp, Dataset, Episodes, ZMode)> {
-    let info_path = dir.join("run.json");
-    let text = std::fs::read_to_string(&info_path).map_err(|e| TanpError::io(&info_path, e))?;
-    let mut info: RunInfo = serde_json::from_str(&text).map_err(|e| {
-        TanpError::Model(format!(
-            "{}: not a run description: {e}",
-            info_path.display()
-        ))
-    })?;
-    info.data.data_dir = data_dir.to_path_buf();
-    let state = read_state(dir)?;
-    let (data, episodes) = load_data(&info.data)?;
-    let which = if last { Weights::Last } else { Weights::Best };
-    let model = load_run_weights(&state.model, dir, which, &Device::flex())?;
-    Ok((info, state.model, model, data, episodes, state.train.z_mode))
-}
-
 fn cmd_eval(args: EvalArgs) -> Result<()> {
     let (info, config, model, data, episodes, z) =
-        load_run(&args.model, &args.data_dir, args.last)?;
+        tanp::train::load_run(&args.model, &args.data_dir, args.last)?;
     let z = args.z.map_or(z, ZMode::from);
     let tasks = if args.swap_support {
         swap_supports(&episodes.test)
@@ -632,7 +604,7 @@ fn load_recommender(model_dir: &Path, data_dir: &Path) -> Result<Recommender> {
     if model_dir.join(tanp::bundle::MANIFEST).exists() {
         return Bundle::read(model_dir)?.recommender(&device);
     }
-    let (_, config, model, data, episodes, _) = load_run(model_dir, data_dir, false)?;
+    let (_, config, model, data, episodes, _) = tanp::train::load_run(model_dir, data_dir, false)?;
     let catalog = tanp::catalog::catalog_with_counts(&data, &episodes);
     let recommender = Recommender::new(model, config, catalog, &data.items, &device)?;
     Ok(if read_state(model_dir)?.train.hides_user_fields() {
@@ -739,7 +711,8 @@ fn shipped_metrics(
 }
 
 fn cmd_export(args: ExportArgs) -> Result<()> {
-    let (info, config, trained, data, episodes, z) = load_run(&args.model, &args.data_dir, false)?;
+    let (info, config, trained, data, episodes, z) =
+        tanp::train::load_run(&args.model, &args.data_dir, false)?;
     let state = read_state(&args.model)?;
     let device = Device::flex();
     // A model trained with every user field hidden ships only their "unknown" rows.
@@ -879,7 +852,7 @@ struct ModelUnderTest {
 /// Opens a run directory, or a bundle (its provenance names the data and the split).
 fn open_for_catalog(dir: &Path, data_dir: &Path) -> Result<ModelUnderTest> {
     if !dir.join(tanp::bundle::MANIFEST).exists() {
-        let (info, config, model, data, episodes, _) = load_run(dir, data_dir, false)?;
+        let (info, config, model, data, episodes, _) = tanp::train::load_run(dir, data_dir, false)?;
         let recommender = Recommender::new(
             model,
             config.clone(),
