@@ -254,7 +254,9 @@ export class TanpRecommender extends HTMLElement {
    */
   #call(op, payload = {}) {
     const timeoutMs = this.callTimeout * (op === "load" ? 4 : 1);
+    let timedOut = false;
     const onTimeout = (error) => {
+      timedOut = true;
       this.#emit("tanp-timeout", { op, timeoutMs });
       if (this.#restarts++ < MAX_RESTARTS) this.#load(`${error.message}: restarted it.`);
       else this.#setStatus(`${error.message}; reload the page to try again.`, true);
@@ -263,7 +265,7 @@ export class TanpRecommender extends HTMLElement {
       this.#restarts = 0; // the worker answers again
       return answer;
     }, (error) => {
-      if (!/did not answer/.test(error.message)) this.#restarts = 0;
+      if (!timedOut) this.#restarts = 0; // the worker answered, with an error
       throw error;
     });
   }

@@ -127,7 +127,7 @@ impl Decoder {
         film: &[FilmParams],
         items: Tensor<2>,
     ) -> Tensor<2> {
-        let [b, h] = h1_user.dims();
+        let [b, _] = h1_user.dims();
         let [m, w] = items.dims();
         match &self.item_head {
             None => {
@@ -135,9 +135,7 @@ impl Decoder {
                 self.forward_from_first(h1, film)
             }
             Some(_) => {
-                let g = self
-                    .hidden_from_first(h1_user.reshape([b, 1, h]), film)
-                    .reshape([b, w - 1]);
+                let g = self.user_vector(h1_user, film);
                 let e = items.clone().slice([0..m, 0..w - 1]);
                 let bias = items.slice([0..m, w - 1..w]).reshape([1, m]);
                 g.clone().matmul(e.transpose()) + bias + self.output.forward(g)
@@ -155,12 +153,9 @@ impl Decoder {
         head: &Linear,
     ) -> Tensor<2> {
         let [b, n, _] = v.dims();
-        let [_, h] = h1_user.dims();
         let items = head.forward(v);
         let [_, _, w] = items.dims();
-        let g = self
-            .hidden_from_first(h1_user.reshape([b, 1, h]), film)
-            .reshape([b, w - 1]);
+        let g = self.user_vector(h1_user, film);
         let e = items.clone().slice([0..b, 0..n, 0..w - 1]);
         let bias = items.slice([0..b, 0..n, w - 1..w]).reshape([b, n]);
         (e * g.clone().unsqueeze_dim::<3>(1))
@@ -197,6 +192,15 @@ impl Decoder {
         self.output
             .forward(self.hidden_from_first(h1, film))
             .reshape([b, n])
+    }
+
+    /// Dot head: the user's vector h_i (`[B, h_L]`), the last hidden layer of the user side
+    /// from its first-layer pre-activation `h1_user` (`[B, h_1]`).
+    fn user_vector(&self, h1_user: Tensor<2>, film: &[FilmParams]) -> Tensor<2> {
+        let [b, h] = h1_user.dims();
+        let g = self.hidden_from_first(h1_user.reshape([b, 1, h]), film);
+        let [_, _, width] = g.dims();
+        g.reshape([b, width])
     }
 
     /// The last hidden layer `g^L` from the first layer's pre-activation.
