@@ -387,8 +387,19 @@ pub fn keep_unknown_user_rows(
             };
             Ok((model, config))
         }
+        (crate::model::embedding::SideEmbedding::Id(id), EmbeddingSpec::Id { hidden, dim, .. }) => {
+            // Eq. 6's one-hot id: the "unknown" id's row of its first layer.
+            let row = id.w1.weight.val().slice([0..1, 0..*hidden]);
+            id.w1.weight = burn::module::Param::from_tensor(row);
+            config.user = EmbeddingSpec::Id {
+                count: 1,
+                hidden: *hidden,
+                dim: *dim,
+            };
+            Ok((model, config))
+        }
         _ => Err(TanpError::Model(
-            "only content user fields (Eq. 5) can be reduced to their unknown rows".into(),
+            "the user embedding does not match its configuration".into(),
         )),
     }
 }

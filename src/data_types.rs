@@ -14,6 +14,13 @@ pub struct CatalogItem {
     /// a visitor asks for well-known items only. 0 where unknown.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub ratings: u32,
+    /// An image of the item (a URL of the site that owns the data), shown by the widget unless
+    /// its `images` attribute is `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The item's own page (a URL), linked from its title in the widget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -37,6 +44,8 @@ impl CatalogItem {
             year: None,
             genres: Vec::new(),
             ratings: 0,
+            image: None,
+            link: None,
         }
     }
 }

@@ -44,6 +44,23 @@ pub struct TrainConfig {
     /// optimiser (runs written before this option existed).
     #[serde(default)]
     pub weight_decay: f64,
+    /// How the global pool A starts (runs written before this option existed: at random).
+    #[serde(default)]
+    pub pool_init: PoolInit,
+}
+
+/// How the global pool A of the customization module starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolInit {
+    /// Xavier-uniform at random (the paper's code).
+    #[default]
+    Random,
+    /// Not in the paper: after the first epoch, the centroids of k-means over the training
+    /// tasks' task embeddings t_i, as DEC (Xie et al., ICML 2016) starts its clusters. At a
+    /// random start the tasks can sit at one distance from every centroid, where Eq. 13/14
+    /// have no gradient to give and the assignments stay uniform.
+    Kmeans,
 }
 
 /// The learning rate over a run.
@@ -98,6 +115,7 @@ impl Default for TrainConfig {
             catalog_z: CatalogZ::Sample,
             lr_schedule: LrSchedule::Constant,
             weight_decay: 0.0,
+            pool_init: PoolInit::Random,
         }
     }
 }
@@ -195,8 +213,31 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "catalog",
-        about: "whole-catalog recommendation (not in the paper; the shipped model's recipe): a \
-                softmax over the catalog, item ids, user fields hidden, k 5, lambda 0.5",
+        about: "whole-catalog recommendation (not in the paper), on any dataset: the catalog-mlp \
+                recipe with the dot head and widths 192 (z 128)",
+        flags: &[
+            "--preset",
+            "catalog-mlp",
+            "--decoder-head",
+            "dot",
+            "--hidden",
+            "192",
+            "--z-dim",
+            "128",
+            "--decoder-hidden",
+            "192,192,128",
+        ],
+    },
+    Preset {
+        name: "catalog-ml-1m",
+        about: "the shipped ML-1M model's recipe: the catalog recipe without the actor field \
+                (7,979 actors, most in one film: the bundle fits the browser's 3 MB)",
+        flags: &["--preset", "catalog", "--drop-item-field", "actor"],
+    },
+    Preset {
+        name: "catalog-mlp",
+        about: "whole-catalog recommendation with the paper's decoder (shipped before): a softmax \
+                over the catalog, item ids, user fields hidden, k 5, lambda 0.5",
         flags: &[
             "--objective",
             "catalog",
@@ -221,11 +262,11 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "catalog-dot",
-        about: "the catalog recipe with the dot head and widths 256 (z 128): closer to the \
-                baselines, not shipped yet",
+        about: "the catalog-mlp recipe with the dot head and widths 256 (z 128), every item \
+                field: a probe, its bundle is over the browser's 3 MB",
         flags: &[
             "--preset",
-            "catalog",
+            "catalog-mlp",
             "--decoder-head",
             "dot",
             "--hidden",
@@ -247,7 +288,26 @@ pub fn preset(name: &str) -> Option<&'static Preset> {
 /// preset's flags, in place, so that flags after it override it. An unknown name is an error
 /// that lists the presets.
 pub fn expand_presets(args: Vec<String>) -> crate::error::Result<Vec<String>> {
-    expand(args, 0)
+    expand(with_default_preset(args), 0)
+}
+
+/// `tanp train` on your own data (`--dataset csv`) without a `--preset` trains the catalog
+/// recipe: the preset goes first, so every flag given overrides it.
+fn with_default_preset(mut args: Vec<String>) -> Vec<String> {
+    let has = |flag: &str, value: Option<&str>| {
+        args.iter().enumerate().any(|(i, a)| match value {
+            None => a == flag || a.starts_with(&format!("{flag}=")),
+            Some(v) => {
+                *a == format!("{flag}={v}")
+                    || (a == flag && args.get(i + 1).map(String::as_str) == Some(v))
+            }
+        })
+    };
+    let train = args.get(1).map(String::as_str) == Some("train");
+    if train && has("--dataset", Some("csv")) && !has("--preset", None) {
+        args.splice(2..2, ["--preset".to_string(), "catalog".to_string()]);
+    }
+    args
 }
 
 /// [`expand_presets`] at nesting `depth` (a preset may start from another one).

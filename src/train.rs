@@ -25,7 +25,7 @@ pub use crate::fit::{epoch_bar, epoch_order};
 use crate::model::embedding::FieldInput;
 use crate::model::{Tanp, TrainStep};
 use crate::negatives::{NegativeSampler, Negatives};
-pub use crate::recipe::TrainConfig;
+pub use crate::recipe::{PoolInit, TrainConfig};
 use crate::task::{Interaction, Task};
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +97,9 @@ pub fn train(
             |model, chunk| run.step(model, chunk, &mut rng),
         )?;
         model = next;
+        if epoch == 0 && config.pool_init == PoolInit::Kmeans {
+            model = run.kmeans_pool(model, &mut rng, quiet);
+        }
         let valid_model = model.valid();
         let valid_score = run.valid_score(&valid_model, sums.mean(sums.loss), &mut rng)?;
         let improved = state.record(epoch, &sums, valid_score, started.elapsed().as_secs_f64());
@@ -258,18 +261,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The losses of `model` on one batch of training tasks (Algorithm 1, or the catalog
-    /// objective), each task re-split and its user fields hidden at random.
-    fn step(&self, model: &Tanp, chunk: &[&Task], rng: &mut StdRng) -> TrainStep {
-        let (data, config) = (self.data, self.config);
-        let host = match self.model_config.objective {
+    /// One batch of training tasks, each re-split as the objective wants.
+    fn host_batch(&self, chunk: &[&Task], rng: &mut StdRng) -> HostBatch {
+        match self.model_config.objective {
             Objective::Rating => {
                 HostBatch::training(chunk, self.resplit, self.sampler.as_ref(), rng)
             }
             Objective::Catalog => {
-                HostBatch::catalog_training(chunk, (config.support_min, config.n_s), rng)
+                HostBatch::catalog_training(chunk, (self.config.support_min, self.config.n_s), rng)
             }
-        };
+        }
+    }
+
+    /// The losses of `model` on one batch of training tasks (Algorithm 1, or the catalog
+    /// objective), each task re-split and its user fields hidden at random.
+    fn step(&self, model: &Tanp, chunk: &[&Task], rng: &mut StdRng) -> TrainStep {
+        let (data, config) = (self.data, self.config);
+        let host = self.host_batch(chunk, rng);
         let n_fields = data.users.fields.len();
         let dropout: Vec<bool> = (0..chunk.len() * n_fields)
             .map(|_| {
@@ -295,6 +303,44 @@ impl<'a> Run<'a> {
                 model.catalog_train_step(&batch, config.catalog_z, eps, all_items, liked)
             }
         }
+    }
+
+    /// `model` with its global pool A at the centroids of k-means over the task embeddings t_i
+    /// of every training task (a support set drawn as in training), DEC's start
+    /// ([`PoolInit::Kmeans`]).
+    fn kmeans_pool(&self, model: Tanp, rng: &mut StdRng, quiet: bool) -> Tanp {
+        let Some(k) = model
+            .customization
+            .as_ref()
+            .map(|m| m.global_pool.dims()[0])
+        else {
+            return model;
+        };
+        let (valid, inner) = (model.valid(), self.device.clone().inner());
+        let hide_users = self.config.hides_user_fields();
+        let mut points = Vec::new();
+        let tasks: Vec<&Task> = self.tasks().iter().collect();
+        for chunk in tasks.chunks(256) {
+            let host = self.host_batch(chunk, rng);
+            let batch = host.to_tensors(
+                &self.data.users,
+                &self.data.items,
+                |_, _| hide_users,
+                &inner,
+            );
+            if let Some(t) = valid.task_embeddings(&batch) {
+                points.extend(t.into_data().try_to_vec::<f32>().unwrap_or_default());
+            }
+        }
+        let dim = points.len() / tasks.len().max(1);
+        let centroids = crate::model::customization::kmeans(&points, dim, k, 25, rng);
+        if !quiet {
+            eprintln!(
+                "global pool A: k-means over the t_i of {} tasks",
+                tasks.len()
+            );
+        }
+        model.with_pool(&centroids)
     }
 
     /// The model-selection score of an epoch: the catalog objective's validation NDCG@10, the

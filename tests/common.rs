@@ -127,6 +127,8 @@ pub fn synthetic() -> (Dataset, Episodes) {
                 year: None,
                 genres: vec![],
                 ratings: i as u32,
+                image: None,
+                link: None,
             })
             .collect(),
         histories,

@@ -8,7 +8,7 @@ use burn::tensor::{Tensor, TensorData};
 use common::*;
 use tanp::config::{DecoderKind, Feedback, Fidelity};
 use tanp::model::customization::{
-    Customization, clustering_loss, official_clustering_loss, target_distribution,
+    Customization, clustering_loss, kmeans, official_clustering_loss, target_distribution,
 };
 use tanp::model::decoder::{Decoder, Modulation};
 use tanp::model::embedding::{ContentEmbedding, FieldInput, IdEmbedding};
@@ -185,6 +185,37 @@ fn eq13_14_target_distribution_and_clustering_loss() {
     // The official code's degenerate version: mean over tasks of -sum_j log c_ij.
     let off = -((0.8f32.ln() + 0.2f32.ln()) + (0.4f32.ln() + 0.6f32.ln())) / 2.0;
     close(&values(official_clustering_loss(c)), &[off], 1e-6);
+}
+
+#[test]
+fn kmeans_finds_separated_groups_and_becomes_the_pool() {
+    use rand::SeedableRng;
+    // Three tight groups of 2-d points around (0, 0), (10, 0) and (0, 10).
+    let centres = [[0.0f32, 0.0], [10.0, 0.0], [0.0, 10.0]];
+    let points: Vec<f32> = (0..30)
+        .flat_map(|i| {
+            let c = centres[i % 3];
+            let jitter = (i / 3) as f32 * 0.01;
+            [c[0] + jitter, c[1] - jitter]
+        })
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let found = kmeans(&points, 2, 3, 10, &mut rng);
+    for c in centres {
+        let near = found
+            .chunks(2)
+            .any(|f| (f[0] - c[0]).abs() < 0.1 && (f[1] - c[1]).abs() < 0.1);
+        assert!(near, "no centroid near {c:?} in {found:?}");
+    }
+    // DEC's start: the pool holds the centroids, and a task at a centroid is assigned to it.
+    let m = pool(3, 2, &[0.0; 6], Fidelity::Paper).with_pool(&found);
+    close(&values(m.global_pool.val()), &found, 0.0);
+    let c = values(m.assign(t2(1, 2, &[10.0, 0.0])));
+    assert!(c.iter().cloned().fold(0.0, f32::max) > 0.9, "{c:?}");
+    // Degenerate inputs: no points, or fewer distinct points than clusters.
+    assert_eq!(kmeans(&[], 2, 3, 5, &mut rng), vec![0.0; 6]);
+    let same = kmeans(&[1.0, 2.0, 1.0, 2.0], 2, 3, 5, &mut rng);
+    assert!(same.chunks(2).all(|c| c == [1.0, 2.0]), "{same:?}");
 }
 
 #[test]

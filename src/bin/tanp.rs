@@ -54,6 +54,30 @@ enum Command {
     /// The catalog protocol (not in the paper): every catalog item ranked for held-out users
     /// from N_S = 3, 5, 10, 20 of their ratings; a trained run or a baseline tuned on validation.
     Catalog(CatalogArgs),
+    /// Write a synthetic catalog as CSV files (power-law popularity and activity, users with
+    /// tastes): your own data's format, at any size.
+    Synth(SynthArgs),
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
+    #[arg(long, default_value_t = 500)]
+    items: usize,
+    #[arg(long, default_value_t = 8)]
+    genres: usize,
+    /// The median user's number of ratings.
+    #[arg(long, default_value_t = 30)]
+    ratings_per_user: usize,
+    /// Give every item image and link URLs (example.com).
+    #[arg(long)]
+    urls: bool,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// The folder to write interactions.csv and items.csv into.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -255,6 +279,10 @@ struct TrainArgs {
     /// Decoupled weight decay (AdamW); 0 (the default) keeps the paper's Adam.
     #[arg(long, default_value_t = 0.0)]
     weight_decay: f64,
+    /// How the global pool A starts: `random` (the paper) or `kmeans` (DEC: k-means over the
+    /// training tasks' t_i after the first epoch).
+    #[arg(long, value_enum, default_value = "random")]
+    pool_init: tanp::recipe::PoolInit,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2020)]
@@ -440,6 +468,7 @@ fn train_config(args: &TrainArgs) -> TrainConfig {
         catalog_z: args.catalog_z,
         lr_schedule: args.lr_schedule,
         weight_decay: args.weight_decay,
+        pool_init: args.pool_init,
     }
 }
 
@@ -455,6 +484,10 @@ fn describe_data(data: &Dataset, episodes: &Episodes, item_clusters: Option<usiz
         episodes.valid.len(),
         episodes.test.len()
     );
+    let read = data.identity.get("read").cloned();
+    if let Some(Ok(report)) = read.map(serde_json::from_value::<tanp::data::generic::ReadReport>) {
+        eprintln!("read: {}", report.describe());
+    }
     if let Some(k) = item_clusters {
         let field = data.items.fields.last().expect("the cluster field");
         let known = (0..field.len()).filter(|&i| field.get(i) != [0]).count();
@@ -941,11 +974,15 @@ fn catalog_of_baseline(
         protocol: tanp::data::spec::Protocol::Auto,
         split_seed: args.data.split_seed,
         n_s: 20,
-        min_len: 40,
-        max_len: 200,
+        min_len: None,
+        max_len: None,
         item_clusters: None,
         item_id_field: false,
         drop_item_fields: Vec::new(),
+        interactions: None,
+        items: None,
+        users: None,
+        columns: None,
     };
     let (data, episodes) = load_data(&data_args)?;
     let counts = tanp::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
@@ -1000,6 +1037,25 @@ fn main() -> ExitCode {
         ),
         Command::Bench(a) => cmd_bench(a),
         Command::Catalog(a) => cmd_catalog(a),
+        Command::Synth(a) => {
+            let config = tanp::data::synthetic::SynthConfig {
+                users: a.users,
+                items: a.items,
+                genres: a.genres,
+                ratings_per_user: a.ratings_per_user,
+                urls: a.urls,
+                seed: a.seed,
+                ..Default::default()
+            };
+            tanp::data::synthetic::write(&a.out, &config).map(|n| {
+                eprintln!(
+                    "{n} interactions of {} users with {} items in {}",
+                    a.users,
+                    a.items,
+                    a.out.display()
+                )
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -1031,9 +1087,28 @@ mod tests {
         assert_eq!(t.hidden, Some(256));
         assert!(t.objective == Objective::Catalog && t.decoder_head == DecoderHead::Dot);
         assert!(t.data.item_id_field);
-        let t = train_args(&[&base[..], &["--preset", "catalog"]].concat());
+        let t = train_args(&[&base[..], &["--preset", "catalog-mlp"]].concat());
         assert!(t.objective == Objective::Catalog && t.decoder_head == DecoderHead::Mlp);
         assert_eq!(t.hidden, None);
+        // The shipped recipe, and its flags repeated after it (as results files record them).
+        let t = train_args(&[&base[..], &["--preset", "catalog-ml-1m"]].concat());
+        assert_eq!((t.hidden, t.z_dim), (Some(192), Some(128)));
+        assert_eq!(t.data.drop_item_fields, ["actor"]);
+        let again = train_args(
+            &[
+                &base[..],
+                &[
+                    "--preset",
+                    "catalog-ml-1m",
+                    "--hidden",
+                    "192",
+                    "--drop-item-field",
+                    "actor",
+                ],
+            ]
+            .concat(),
+        );
+        assert_eq!(train_config(&again), train_config(&t));
         // Flags before the preset are overridden by it; repeatable flags still accumulate.
         let t = train_args(
             &[
@@ -1052,6 +1127,21 @@ mod tests {
         assert_eq!(t.lr, Some(1e-4));
         assert_eq!(t.epochs, Some(100));
         assert_eq!(t.data.drop_item_fields, ["a", "b"]);
+        // Your own data trains the catalog recipe unless a preset is named.
+        let own = [
+            "tanp",
+            "train",
+            "--dataset",
+            "csv",
+            "--interactions",
+            "i.csv",
+            "--out",
+            "x",
+        ];
+        let t = train_args(&own);
+        assert!(t.objective == Objective::Catalog && t.decoder_head == DecoderHead::Dot);
+        let t = train_args(&[&own[..], &["--preset", "paper"]].concat());
+        assert!(t.objective == Objective::Rating);
         // The default recipe is the paper preset.
         let paper = train_config(&train_args(&[&base[..], &["--preset", "paper"]].concat()));
         assert_eq!(paper, train_config(&train_args(&base)));

@@ -12,9 +12,11 @@ use std::path::Path;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::SliceRandom;
 
-use super::{CatalogItem, Dataset, file_identity, lines, parse_field, read_text};
+use super::{
+    CatalogItem, Dataset, file_identity, lines, parse_field, read_text, sampled_negatives,
+};
 use crate::config::Feedback;
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
@@ -107,19 +109,19 @@ pub fn from_lists(
         .enumerate()
         .map(|(i, &v)| (v, i as u32))
         .collect();
-    let all: Vec<u32> = (0..venues.len() as u32).collect();
     let histories = eligible
         .iter()
         .map(|u| {
-            let pos: BTreeSet<u32> = lists[u].iter().map(|v| venue_index[v]).collect();
-            let candidates: Vec<u32> = all.iter().copied().filter(|i| !pos.contains(i)).collect();
-            let neg: Vec<u32> = candidates
-                .choose_multiple(&mut rng, pos.len())
-                .copied()
+            let pos: Vec<u32> = lists[u]
+                .iter()
+                .map(|v| venue_index[v])
+                .collect::<BTreeSet<u32>>()
+                .into_iter()
                 .collect();
+            let neg = sampled_negatives(&pos, venues.len(), &mut rng);
             pos.iter()
                 .map(|&item| Interaction { item, y: 1.0 })
-                .chain(neg.into_iter().map(|item| Interaction { item, y: 0.0 }))
+                .chain(neg)
                 .collect()
         })
         .collect();

@@ -3,11 +3,13 @@
 //! Every malformed line is an error naming the file, the line and what was expected.
 
 pub mod clusters;
+pub mod generic;
 pub mod gowalla;
 pub mod lastfm;
 pub mod movielens;
 pub mod spec;
 pub mod split;
+pub mod synthetic;
 
 use std::path::Path;
 
@@ -132,6 +134,23 @@ pub fn split_exact<'a>(
     Ok(parts)
 }
 
+/// As many negatives (label 0) as `positives` (distinct items), drawn uniformly without
+/// replacement from the items of `0..items` not among them: MKR's rule for implicit data, which
+/// the paper follows (Gowalla, your own implicit data).
+pub fn sampled_negatives(
+    positives: &[u32],
+    items: usize,
+    rng: &mut impl rand::Rng,
+) -> Vec<crate::task::Interaction> {
+    use rand::seq::IndexedRandom;
+    let pos: std::collections::HashSet<u32> = positives.iter().copied().collect();
+    let candidates: Vec<u32> = (0..items as u32).filter(|i| !pos.contains(i)).collect();
+    candidates
+        .choose_multiple(rng, positives.len())
+        .map(|&item| crate::task::Interaction { item, y: 0.0 })
+        .collect()
+}
+
 /// Size and a content hash of a file, for the data identity in results.
 pub fn file_identity(path: &Path) -> Result<serde_json::Value> {
     use sha2::{Digest, Sha256};
@@ -152,6 +171,9 @@ pub enum DatasetName {
     Ml1m,
     Lastfm,
     Gowalla,
+    /// Your own data ([`generic`]): the files are named by `--interactions`, `--items` and
+    /// `--users`, not found in the data folder.
+    Csv,
 }
 
 impl DatasetName {
@@ -160,6 +182,7 @@ impl DatasetName {
             DatasetName::Ml1m => "ml-1m",
             DatasetName::Lastfm => "lastfm",
             DatasetName::Gowalla => "gowalla",
+            DatasetName::Csv => "csv",
         }
     }
 
@@ -171,6 +194,10 @@ impl DatasetName {
             DatasetName::Gowalla => {
                 gowalla::load(&data_dir.join("gowalla"), &gowalla::Subset::default())
             }
+            DatasetName::Csv => Err(TanpError::Config(
+                "your own data is read from the files --interactions (and --items, --users) name"
+                    .into(),
+            )),
         }
     }
 }
@@ -182,8 +209,10 @@ impl std::str::FromStr for DatasetName {
             "ml-1m" | "movielens" | "ml1m" => Ok(DatasetName::Ml1m),
             "lastfm" | "last.fm" => Ok(DatasetName::Lastfm),
             "gowalla" => Ok(DatasetName::Gowalla),
+            "csv" | "own" => Ok(DatasetName::Csv),
             other => Err(TanpError::Config(format!(
-                "unknown dataset {other:?}: expected ml-1m, lastfm or gowalla"
+                "unknown dataset {other:?}: expected ml-1m, lastfm, gowalla or csv (your own \
+                 data, with --interactions FILE)"
             ))),
         }
     }

@@ -404,6 +404,8 @@ fn item_table(
             year: mv.year,
             genres: mv.genre_names.clone(),
             ratings: 0,
+            image: None,
+            link: None,
         });
     }
     Ok((

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::clusters::{ClusterConfig, cluster_field, item_clusters};
+use super::generic;
 use super::split::{SplitConfig, make_episodes};
 use super::{Dataset, DatasetName, Episodes};
 use crate::error::{Result, TanpError};
@@ -40,10 +41,12 @@ pub struct DataSpec {
     /// N_S, the support size.
     #[arg(long, default_value_t = 20)]
     pub n_s: usize,
-    #[arg(long, default_value_t = 40)]
-    pub min_len: usize,
-    #[arg(long, default_value_t = 200)]
-    pub max_len: usize,
+    /// Users are tasks when they have from --min-len to --max-len interactions (default: the
+    /// paper's 40-200; on your own data 4 and no upper bound).
+    #[arg(long)]
+    pub min_len: Option<usize>,
+    #[arg(long)]
+    pub max_len: Option<usize>,
     /// Add K co-occurrence item clusters, computed from the training users' positives, as an
     /// item content field (not in the paper, which uses item ids only on Last.FM and Gowalla;
     /// see src/data/clusters.rs). Off by default.
@@ -59,7 +62,29 @@ pub struct DataSpec {
     #[arg(long = "drop-item-field", value_name = "NAME")]
     #[serde(default)]
     pub drop_item_fields: Vec<String>,
+    /// Your own data (`--dataset csv`): the interactions file, CSV or TSV with a header (user,
+    /// item, optional rating and time columns; src/data/generic.rs).
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub interactions: Option<PathBuf>,
+    /// Your own data: the items file (id, title, optional image and link URLs, any categorical
+    /// or `|`-separated multi-valued columns).
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub items: Option<PathBuf>,
+    /// Your own data: the users file (id and categorical columns).
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub users: Option<PathBuf>,
+    /// Your own data: the interactions' column names when the header does not use the usual
+    /// ones, e.g. `user=customer,item=sku,rating=stars,time=ts`.
+    #[arg(long, value_name = "ROLE=NAME,...")]
+    #[serde(default)]
+    pub columns: Option<String>,
 }
+
+/// The history-length filter of your own data: users with 3 ratings to give and 1 to predict.
+const OWN_MIN_LEN: usize = 4;
 
 impl DataSpec {
     /// Loads the dataset from `data_dir`, makes or takes its tasks, and adds the asked item
@@ -68,19 +93,13 @@ impl DataSpec {
     pub fn load(&self) -> Result<(Dataset, Episodes)> {
         let args = self;
         let name: DatasetName = args.dataset.parse()?;
-        let mut data = name.load(&args.data_dir)?;
+        let mut data = match name {
+            DatasetName::Csv => generic::load(&self.own_source()?)?.0,
+            _ => name.load(&args.data_dir)?,
+        };
         let episodes = match (&data.episodes, args.protocol) {
             (Some(e), Protocol::Auto) => e.clone(),
-            _ => make_episodes(
-                &data,
-                &SplitConfig {
-                    seed: args.split_seed,
-                    n_s: args.n_s,
-                    min_len: args.min_len,
-                    max_len: args.max_len,
-                    ..SplitConfig::default()
-                },
-            )?,
+            _ => make_episodes(&data, &self.split_config(name))?,
         };
         if let Some(k) = args.item_clusters {
             let config = ClusterConfig::new(k, args.split_seed);
@@ -92,21 +111,90 @@ impl DataSpec {
             )?;
             data.items.fields.push(cluster_field(&labels, k));
         }
-        for name in &args.drop_item_fields {
-            let before = data.items.fields.len();
-            data.items.fields.retain(|f| &f.name != name);
-            if data.items.fields.len() == before {
-                let names: Vec<&str> = data.items.fields.iter().map(|f| f.name.as_str()).collect();
-                return Err(TanpError::Config(format!(
-                    "--drop-item-field {name}: no such item field (the fields are {names:?})"
-                )));
-            }
-        }
+        drop_fields(&mut data.items, &args.drop_item_fields)?;
         if args.item_id_field {
             data.items
                 .fields
                 .push(FeatureTable::ids("item id", data.items.len()).fields[0].clone());
         }
         Ok((data, episodes))
+    }
+}
+
+impl DataSpec {
+    /// Where your own data comes from (`--dataset csv`).
+    pub fn own_source(&self) -> Result<generic::Source> {
+        let interactions = self
+            .interactions
+            .clone()
+            .ok_or_else(|| TanpError::Config("--dataset csv needs --interactions FILE".into()))?;
+        Ok(generic::Source {
+            interactions,
+            items: self.items.clone(),
+            users: self.users.clone(),
+            columns: match &self.columns {
+                Some(c) => c.parse()?,
+                None => generic::Columns::default(),
+            },
+        })
+    }
+
+    /// The user split: the paper's history-length filter (40-200) on the research datasets;
+    /// on your own data at least 4 interactions and no upper bound, and the paper protocol's
+    /// support sets at most `min_len - 1` (the catalog recipe draws its own).
+    fn split_config(&self, name: DatasetName) -> SplitConfig {
+        let own = name == DatasetName::Csv;
+        let paper = SplitConfig::default();
+        let min_len = self
+            .min_len
+            .unwrap_or(if own { OWN_MIN_LEN } else { paper.min_len });
+        SplitConfig {
+            seed: self.split_seed,
+            n_s: if own {
+                self.n_s.min(min_len.saturating_sub(1))
+            } else {
+                self.n_s
+            },
+            min_len,
+            max_len: self
+                .max_len
+                .unwrap_or(if own { usize::MAX } else { paper.max_len }),
+            ..paper
+        }
+    }
+}
+
+/// `table` without the fields called `names` (`--drop-item-field`). A name given twice (a
+/// preset's flag repeated on the command line) drops its field once; an unknown name is an error
+/// that lists the fields.
+pub fn drop_fields(table: &mut FeatureTable, names: &[String]) -> Result<()> {
+    let have: Vec<String> = table.fields.iter().map(|f| f.name.clone()).collect();
+    for name in names {
+        if !have.contains(name) {
+            return Err(TanpError::Config(format!(
+                "--drop-item-field {name}: no such item field (the fields are {have:?})"
+            )));
+        }
+        table.fields.retain(|f| &f.name != name);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::Field;
+
+    #[test]
+    fn dropping_a_field_twice_drops_it_once_and_an_unknown_name_says_what_exists() {
+        let mut table = FeatureTable {
+            fields: vec![Field::new("genre", 3), Field::new("actor", 5)],
+        };
+        let twice = ["actor".to_string(), "actor".to_string()];
+        drop_fields(&mut table, &twice).unwrap();
+        assert_eq!(table.fields.len(), 1);
+        assert_eq!(table.fields[0].name, "genre");
+        let err = drop_fields(&mut table, &["year".to_string()]).unwrap_err();
+        assert!(err.to_string().contains("[\"genre\"]"), "{err}");
     }
 }

@@ -6,6 +6,7 @@ use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
+use rand::Rng;
 
 use super::encoder::{PointMlp, masked_mean};
 use crate::config::Fidelity;
@@ -76,6 +77,19 @@ impl Customization {
         TaskIdentity { t, c, o }
     }
 
+    /// The global pool A set to `centroids` (`[k, t_dim]`, row-major), e.g. from [`kmeans`]
+    /// over task embeddings t_i: DEC's initialisation (Xie et al., ICML 2016), not in the
+    /// paper, which starts A at random. The parameter keeps its identity.
+    pub fn with_pool(mut self, centroids: &[f32]) -> Self {
+        self.global_pool = self.global_pool.map(|pool| {
+            let dims = pool.dims();
+            let data = burn::tensor::TensorData::new(centroids.to_vec(), dims);
+            let grad = pool.is_require_grad();
+            Tensor::from_data(data, &pool.device()).set_require_grad(grad)
+        });
+        self
+    }
+
     /// Eq. 11: `c_ij ∝ (1 + ||t_i - a_j||^2 / alpha)^(-(alpha+1)/2)`, normalised over j.
     pub fn assign(&self, t: Tensor<2>) -> Tensor<2> {
         let [b, d] = t.dims();
@@ -120,4 +134,75 @@ pub fn clustering_loss(c: Tensor<2>) -> Tensor<1> {
 pub fn official_clustering_loss(c: Tensor<2>) -> Tensor<1> {
     let [b, _] = c.dims();
     (c + 1e-12).log().sum().neg() / b as f64
+}
+
+/// Lloyd's k-means with k-means++ seeding over `points` (`[n, dim]`, row-major): `k` centroids,
+/// `[k, dim]` row-major. DEC initialises its cluster centres this way ([`Customization::with_pool`]).
+/// With fewer distinct points than `k`, the remaining centroids repeat a point.
+pub fn kmeans(
+    points: &[f32],
+    dim: usize,
+    k: usize,
+    iterations: usize,
+    rng: &mut impl Rng,
+) -> Vec<f32> {
+    let n = points.len() / dim.max(1);
+    if n == 0 || k == 0 {
+        return vec![0.0; k * dim];
+    }
+    let row = |i: usize| &points[i * dim..(i + 1) * dim];
+    let dist2 = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>();
+    let mut centroids: Vec<f32> = row(rng.random_range(0..n)).to_vec();
+    let mut nearest: Vec<f32> = (0..n).map(|i| dist2(row(i), &centroids[..dim])).collect();
+    while centroids.len() < k * dim {
+        let total: f32 = nearest.iter().sum();
+        let pick = if total > 0.0 {
+            let mut left = rng.random::<f32>() * total;
+            nearest
+                .iter()
+                .position(|&d| {
+                    left -= d;
+                    left <= 0.0
+                })
+                .unwrap_or(n - 1)
+        } else {
+            rng.random_range(0..n)
+        };
+        let c = row(pick).to_vec();
+        for (i, d) in nearest.iter_mut().enumerate() {
+            *d = d.min(dist2(row(i), &c));
+        }
+        centroids.extend(c);
+    }
+    let mut labels = vec![0usize; n];
+    for _ in 0..iterations {
+        for (i, label) in labels.iter_mut().enumerate() {
+            *label = (0..k)
+                .min_by(|&a, &b| {
+                    let da = dist2(row(i), &centroids[a * dim..(a + 1) * dim]);
+                    let db = dist2(row(i), &centroids[b * dim..(b + 1) * dim]);
+                    da.total_cmp(&db)
+                })
+                .unwrap_or(0);
+        }
+        let mut sums = vec![0f32; k * dim];
+        let mut counts = vec![0usize; k];
+        for (i, &label) in labels.iter().enumerate() {
+            counts[label] += 1;
+            for (s, x) in sums[label * dim..(label + 1) * dim].iter_mut().zip(row(i)) {
+                *s += x;
+            }
+        }
+        for j in 0..k {
+            if counts[j] > 0 {
+                for (c, s) in centroids[j * dim..(j + 1) * dim]
+                    .iter_mut()
+                    .zip(&sums[j * dim..(j + 1) * dim])
+                {
+                    *c = s / counts[j] as f32;
+                }
+            }
+        }
+    }
+    centroids
 }

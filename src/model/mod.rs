@@ -245,6 +245,20 @@ impl Tanp {
     }
 
     /// Embeds a batch: `(x, xy)`, `[B, N, x_dim]` and `[B, N, x_dim + 1]`.
+    /// The temporary task embeddings t_i (Eq. 10 + mean) of a batch's support sets, `None`
+    /// without a customization module.
+    pub fn task_embeddings(&self, batch: &TensorBatch) -> Option<Tensor<2>> {
+        let m = self.customization.as_ref()?;
+        let (_, xy) = self.embed_batch(batch);
+        Some(m.forward(xy, batch.support.clone()).t)
+    }
+
+    /// The model with its global pool A set to `centroids` ([`Customization::with_pool`]).
+    pub fn with_pool(mut self, centroids: &[f32]) -> Self {
+        self.customization = self.customization.map(|m| m.with_pool(centroids));
+        self
+    }
+
     pub fn embed_batch(&self, batch: &TensorBatch) -> (Tensor<3>, Tensor<3>) {
         let [b, n] = batch.y.dims();
         let u = self.embed_users(&batch.users);
