@@ -33,6 +33,8 @@ pub mod checkpoint;
 #[cfg(feature = "native")]
 pub mod eval;
 #[cfg(feature = "native")]
+pub mod export;
+#[cfg(feature = "native")]
 pub mod fit;
 #[cfg(feature = "native")]
 pub mod provenance;

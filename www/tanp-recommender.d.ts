@@ -4,7 +4,7 @@
  * cluster assignment beside training users (the paper's Figure 4).
  *
  * Attributes (each with a property that reflects to it): model, backend, top, min-ratings
- * (minRatings), call-timeout (callTimeout); worker and loading="lazy" as attributes only.
+ * (minRatings), call-timeout (callTimeout), images; worker and loading="lazy" as attributes only.
  * Parts: bar, rate, candidates, ratings, recommendations, figure4, heatmap.
  * CSS custom properties: --tanp-font, --tanp-fg, --tanp-bg, --tanp-muted, --tanp-accent,
  * --tanp-border, --tanp-radius, --tanp-star, --tanp-star-off, --tanp-heat-low, --tanp-heat-high,
@@ -49,6 +49,8 @@ export declare class TanpRecommender extends HTMLElement {
   minRatings: number;
   /** Milliseconds per worker request (default 30000; four times that to load). */
   callTimeout: number;
+  /** Whether recommendations show the items' images (attribute `images`, "off" hides them). */
+  images: boolean;
   /** The visitor's demographics, { field: label }, for the fields they gave. */
   readonly profile: Record<string, string>;
   /** The bundle's rating scale as whole stars (1-5 for MovieLens): the stars shown and the ratings `rate` takes. */

@@ -34,6 +34,17 @@ export function starScale(config) {
   return { lo: Math.max(1, Math.ceil(min)), hi: Math.floor(max) };
 }
 
+/** `url` when it is an absolute http(s) URL, else null (no `javascript:` links from a catalog). */
+function webUrl(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const u = new URL(url);
+    return u.protocol === "https:" || u.protocol === "http:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
 function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -49,7 +60,7 @@ function heat(t) {
 }
 
 export class TanpRecommender extends HTMLElement {
-  static observedAttributes = ["model", "backend", "top", "min-ratings"];
+  static observedAttributes = ["model", "backend", "top", "min-ratings", "images"];
 
   #root;
   #worker = null; // a ModelWorker
@@ -154,7 +165,8 @@ export class TanpRecommender extends HTMLElement {
     if (name === "top" || name === "min-ratings") {
       this.#renderWellKnown();
       this.#update();
-    } else this.#load();
+    } else if (name === "images") this.#renderRecommendations();
+    else this.#load();
   }
 
   /** Resolves when the model is loaded (rejects with the reason it could not be). */
@@ -234,6 +246,17 @@ export class TanpRecommender extends HTMLElement {
   /** How many recommendations to show (attribute `top`, 1-100). */
   set top(n) {
     this.setAttribute("top", String(n));
+  }
+
+  /** Whether recommendations show the items' images (attribute `images`: "off" hides them).
+   * Images come from the URLs in the bundle's catalog (the site's own servers): showing one is a
+   * request that tells that server an item was recommended here. */
+  get images() {
+    return this.getAttribute("images") !== "off";
+  }
+
+  set images(on) {
+    this.setAttribute("images", on ? "on" : "off");
   }
 
   /** The visitor's demographics: { field name: value label } for the fields they gave. */
@@ -521,11 +544,20 @@ export class TanpRecommender extends HTMLElement {
     return html + "</span>";
   }
 
-  #label(item) {
+  #label(item, withMedia = false) {
     const it = this.#byId.get(item);
     const year = it.year ? ` (${it.year})` : "";
     const genres = it.genres?.length ? it.genres.join(", ") : "";
-    return `<span class="title" title="${escapeHtml(genres)}">${escapeHtml(it.title)}${year}</span>`;
+    const name = `${escapeHtml(it.title)}${year}`;
+    const link = withMedia ? webUrl(it.link) : null;
+    const image = withMedia && this.images ? webUrl(it.image) : null;
+    const title = link
+      ? `<a class="title" part="link" href="${escapeHtml(link)}" target="_blank" rel="noopener noreferrer" title="${escapeHtml(genres)}">${name}</a>`
+      : `<span class="title" title="${escapeHtml(genres)}">${name}</span>`;
+    const img = image
+      ? `<img part="image" src="${escapeHtml(image)}" alt="" width="48" height="48" loading="lazy" referrerpolicy="no-referrer" decoding="async">`
+      : "";
+    return img + title;
   }
 
   #renderCandidates() {
@@ -570,7 +602,7 @@ export class TanpRecommender extends HTMLElement {
       : "predicted rating ± spread over samples of z";
     this.$.recommendations.innerHTML = items.map((it) => `
       <li data-testid="recommendation" data-item-id="${escapeHtml(it.id)}" data-score="${it.score}" data-std="${it.std}">
-        ${this.#label(it.id)}
+        ${this.#label(it.id, true)}
         <span class="score" title="${title}">${text(it.score)} ± ${text(it.std)}
           <span class="meter"><b data-style="left:${pos(it.score - it.std)};right:calc(100% - ${pos(it.score + it.std)})"></b><i data-style="left:0;width:${pos(it.score)}"></i></span></span>
       </li>`).join("");

@@ -9,18 +9,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use tanp::bundle::{Bundle, CatalogFile};
-use tanp::compact_weights::{Q8Scope, to_q8};
+use tanp::bundle::Bundle;
 use tanp::config::{DecoderHead, DecoderKind, EmbeddingSpec, Fidelity, ModelConfig, Objective};
 use tanp::data::spec::DataSpec as DataArgs;
 use tanp::data::{Dataset, Episodes};
 use tanp::error::{Result, TanpError};
 use tanp::eval::{Metrics, ZMode, swap_supports};
-use tanp::model::Tanp;
 use tanp::negatives::Negatives;
 use tanp::provenance::{RunOutcome, RunSource};
 use tanp::recommend::{RankOptions, Recommendation, Recommender, block_on};
-use tanp::task::Task;
 use tanp::train::{TrainConfig, read_state, train};
 
 #[derive(Parser)]
@@ -193,15 +190,7 @@ struct ExportArgs {
     /// the vectors in f16; f16 stores everything in half precision. The model still computes
     /// in f32; the metrics are those of the stored weights.
     #[arg(long, value_enum, default_value = "q8")]
-    weights: WeightsArg,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
-enum WeightsArg {
-    Q8,
-    Q8All,
-    F16,
-    F32,
+    weights: tanp::export::WeightFormat,
 }
 
 #[derive(Args)]
@@ -724,95 +713,14 @@ fn cmd_bench(args: BenchArgs) -> Result<()> {
 
 /// The test metrics of the model as shipped: without demographics (as visitors give none), and
 /// with them unless the model never saw them (`blind`).
-fn shipped_metrics(
-    model: &Tanp,
-    config: &ModelConfig,
-    data: &Dataset,
-    tasks: &[Task],
-    z: ZMode,
-    blind: bool,
-) -> serde_json::Value {
-    let without = tanp::eval::evaluate(model, config, data, tasks, z, true).1;
-    if blind {
-        return json!({ "without_demographics": without.to_json() });
-    }
-    let with = tanp::eval::evaluate(model, config, data, tasks, z, false).1;
-    json!({
-        "with_demographics": with.to_json(),
-        "without_demographics": without.to_json(),
-    })
-}
-
 fn cmd_export(args: ExportArgs) -> Result<()> {
-    let (info, config, trained, data, episodes, z) =
-        tanp::train::load_run(&args.model, &args.data_dir, false)?;
-    let state = read_state(&args.model)?;
-    let device = Device::flex();
-    // A model trained with every user field hidden ships only their "unknown" rows.
-    let blind = state.train.hides_user_fields();
-    let (trained, config) = if blind {
-        tanp::bundle::keep_unknown_user_rows(trained, &config)?
-    } else {
-        (trained, config)
+    let options = tanp::export::ExportOptions {
+        weights: args.weights,
+        metrics: !args.no_metrics,
+        sample_tasks: args.sample_tasks,
+        seed: args.seed,
     };
-    let full = tanp::weights::weights_to_bytes(&trained)?;
-    let weights = match args.weights {
-        WeightsArg::Q8 => to_q8(&full, Q8Scope::Tables)?,
-        WeightsArg::Q8All => to_q8(&full, Q8Scope::Matrices)?,
-        WeightsArg::F16 => tanp::compact_weights::to_half(&full)?,
-        WeightsArg::F32 => full,
-    };
-    // The model as shipped (rounded as asked): what the metrics below describe.
-    let model =
-        tanp::weights::model_from_bytes(&config, weights.clone(), "the exported weights", &device)?;
-    let mut provenance = json!({
-        "command": info.command.join(" "),
-        "commit": tanp::provenance::git_commit(),
-        "data": data.identity,
-        "split": info.data,
-        "train": state.train,
-        "best_epoch": state.best_epoch,
-        "epochs_run": state.epoch,
-        "weights": format!("{:?}", args.weights).to_lowercase(),
-    });
-    if !args.no_metrics {
-        provenance["test_metrics"] =
-            shipped_metrics(&model, &config, &data, &episodes.test, z, blind);
-    }
-    let recommender = Recommender::new(
-        model,
-        config.clone(),
-        data.catalog.clone(),
-        &data.items,
-        &device,
-    )?;
-    // Figure 4: a seeded sample of training tasks (a model that never saw user fields is
-    // given none).
-    let training_clusters = tanp::catalog::training_assignments(
-        &recommender,
-        &data,
-        &episodes.train,
-        (args.seed, args.sample_tasks),
-        !blind,
-    )?;
-    let items = tanp::catalog::catalog_with_counts(&data, &episodes);
-    let counts: Vec<u32> = items.iter().map(|item| item.ratings).collect();
-    let mut bundle = Bundle::new(
-        config,
-        &data.name,
-        provenance,
-        training_clusters,
-        CatalogFile {
-            items,
-            features: data.items.clone(),
-        },
-        weights,
-    )?;
-    bundle.manifest.starters = tanp::catalog::starters(&data, &counts, 24);
-    // A model that never saw user fields offers visitors none to give.
-    if !blind {
-        bundle.manifest.profile_fields = data.profile_fields.clone();
-    }
+    let bundle = tanp::export::export_run(&args.model, &args.data_dir, &options)?;
     bundle.write(&args.out)?;
     for (name, bytes) in bundle.files()? {
         println!("{}/{name}: {} bytes", args.out.display(), bytes.len());

@@ -155,3 +155,22 @@ export function nativeRecommend(ratings, top = 10, profile = null, minRatings = 
   const out = execFileSync(TANP, ["recommend", "--model", path.join(ROOT, "www/model"), "--ratings", arg, "--top", String(top), "--json", ...extra], { encoding: "utf8" });
   return JSON.parse(out);
 }
+
+/** Waits until the page's widget has loaded its model (or says why it could not). */
+export async function ready(page) {
+  await page.waitForFunction(() => {
+    const s = document.querySelector("tanp-recommender")?.shadowRoot?.querySelector("[data-testid=status]");
+    return s && /Ready|Recommendations for|Could not/.test(s.textContent);
+  }, null, { timeout: 120_000 });
+}
+
+/** Waits for the widget's recommendations for `ratings` ratings; returns their ids and scores. */
+export async function recommendations(page, ratings) {
+  await page.waitForFunction((n) => {
+    const root = document.querySelector("tanp-recommender").shadowRoot;
+    return root.querySelector("[data-testid=status]").textContent.includes(`your ${n} rating(s)`)
+      && root.querySelectorAll("[data-testid=recommendation]").length > 0;
+  }, ratings, { timeout: 120_000 });
+  return page.locator("[data-testid=recommendation]").evaluateAll((els) =>
+    els.map((e) => ({ id: e.dataset.itemId, score: Number(e.dataset.score) })));
+}

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { MODES, ROOT, launch, nativeRecommend, serveSite } from "./harness.mjs";
+import { MODES, ROOT, launch, nativeRecommend, ready, recommendations, serveSite } from "./harness.mjs";
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "www/model/manifest.json"), "utf8"));
 const K = manifest.config.k;
@@ -16,23 +16,6 @@ const MIN = 50;
 const text = (page, testid) =>
   page.evaluate((id) => document.querySelector("tanp-recommender").shadowRoot
     .querySelector(`[data-testid=${id}]`)?.textContent ?? null, testid);
-
-async function ready(page) {
-  await page.waitForFunction(() => {
-    const s = document.querySelector("tanp-recommender")?.shadowRoot?.querySelector("[data-testid=status]");
-    return s && /Ready|Recommendations for|Could not/.test(s.textContent);
-  }, null, { timeout: 120_000 });
-}
-
-async function recommendations(page, ratings) {
-  await page.waitForFunction((n) => {
-    const root = document.querySelector("tanp-recommender").shadowRoot;
-    return root.querySelector("[data-testid=status]").textContent.includes(`your ${n} rating(s)`)
-      && root.querySelectorAll("[data-testid=recommendation]").length > 0;
-  }, ratings, { timeout: 120_000 });
-  return page.locator("[data-testid=recommendation]").evaluateAll((els) =>
-    els.map((e) => ({ id: e.dataset.itemId, score: Number(e.dataset.score) })));
-}
 
 async function heatmap(page) {
   return page.locator("[data-testid=heatmap-row]").evaluateAll((rows) => rows.map((r) => ({

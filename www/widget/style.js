@@ -19,6 +19,8 @@ ul, ol { list-style: none; margin: .5em 0 0; padding: 0; }
 li { display: flex; gap: .5em; align-items: center; justify-content: space-between; padding: .3em 0;
   border-bottom: 1px solid color-mix(in srgb, var(--border) 50%, transparent); }
 .title { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+a.title { color: inherit; }
+li img { width: 48px; height: 48px; object-fit: cover; border-radius: var(--radius); flex: none; }
 .stars { display: inline-flex; flex: none; }
 .stars button { background: none; border: 0; padding: 0; font-size: 1.2em; line-height: 1;
   min-width: 24px; min-height: 24px; cursor: pointer; color: var(--tanp-star-off, #7b8496); }
