@@ -14,9 +14,10 @@ METHODS = [
     ("item-knn", "Item-kNN"),
     ("ease", "EASE"),
     ("mult-dae", "Mult-DAE"),
-    ("tanp-rating", "TaNP, the paper's rating objective (shipped before)"),
-    ("tanp", "TaNP catalog recipe"),
-    ("tanp-dot256", "TaNP, dot head, widths 256 (probe, not shipped)"),
+    ("tanp-rating", "TaNP, the paper's rating objective (shipped first)"),
+    ("tanp-mlp", "TaNP catalog recipe, the paper's decoder (shipped before)"),
+    ("tanp", "TaNP catalog recipe, dot head, widths 192 (shipped)"),
+    ("tanp-dot256", "TaNP catalog recipe, dot head, widths 256, every item field (probe)"),
 ]
 
 

@@ -124,9 +124,10 @@ const CATALOG_METHODS = [
   { method: "item-knn", name: "Item-kNN (cosine)" },
   { method: "ease", name: "EASE (Steck, 2019)" },
   { method: "mult-dae", name: "Mult-DAE (Liang et al., 2018)" },
-  { method: "tanp-rating", name: "TaNP (Gating-FiLM), the paper's rating objective (shipped before)" },
-  { method: "tanp", name: "TaNP (Gating-FiLM), catalog recipe" },
-  { method: "tanp-dot256", name: "TaNP (Gating-FiLM), catalog recipe with the dot head, widths 256 (probe, not shipped)" },
+  { method: "tanp-rating", name: "TaNP (Gating-FiLM), the paper's rating objective (shipped first)" },
+  { method: "tanp-mlp", name: "TaNP (Gating-FiLM), catalog recipe with the paper's decoder (shipped before)" },
+  { method: "tanp", name: "TaNP (Gating-FiLM), catalog recipe: dot head, widths 192 (shipped)" },
+  { method: "tanp-dot256", name: "TaNP (Gating-FiLM), catalog recipe: dot head, widths 256, every item field (probe)" },
 ];
 const CATALOG_METRICS = ["recall_10", "ndcg_10", "recall_20", "ndcg_20", "coverage_10", "jaccard_10"];
 function catalogTables() {

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::normal_noise;
@@ -354,7 +354,7 @@ impl Recommender {
             .take(top)
             .collect();
 
-        let std = self.spread(u, &adapted, log_norm, &shown).await?;
+        let std = self.spread(u, &support, log_norm, &shown).await?;
         let items = shown
             .iter()
             .zip(&std)
@@ -381,21 +381,35 @@ impl Recommender {
         })
     }
 
-    /// The spread (standard deviation) over z ~ q(z | S) (Eq. 9, [`Z_SAMPLES`] seeded draws) of
-    /// the `shown` items' scores; ranking uses the mean. Catalog shares take each sample's
-    /// logits on the mean's normaliser `log_norm` (recomputing it would score the whole
-    /// catalog once per sample).
+    /// The spread (standard deviation) of the `shown` items' scores over [`Z_SAMPLES`] seeded
+    /// resamples of the support set (its points drawn with replacement, the bootstrap), each
+    /// adapted on its own (Eq. 8-12) and decoded with its own z ~ q(z | resample) (Eq. 9): how
+    /// much the scores rest on each of the visitor's ratings and on the latent path's
+    /// uncertainty. With one rating every resample is that rating, and only z varies. Ranking
+    /// uses the mean. Catalog shares take each resample's logits on the mean's normaliser
+    /// `log_norm` (recomputing it would score the whole catalog once per resample).
     async fn spread(
         &self,
         u: Tensor<2>,
-        adapted: &Adapted,
+        support: &[(u32, f32)],
         log_norm: Option<Tensor<2>>,
         shown: &[usize],
     ) -> Result<Vec<f32>> {
-        if shown.is_empty() {
-            return Ok(Vec::new());
+        if shown.is_empty() || support.is_empty() {
+            return Ok(vec![0.0; shown.len()]);
         }
         let mut rng = StdRng::seed_from_u64(Z_SEED);
+        let n = support.len();
+        let mut counts = vec![0f32; Z_SAMPLES * n];
+        for s in 0..Z_SAMPLES {
+            for _ in 0..n {
+                counts[s * n + rng.random_range(0..n)] += 1.0;
+            }
+        }
+        let counts = Tensor::<2>::from_data(TensorData::new(counts, [Z_SAMPLES, n]), &self.device);
+        let adapted = self
+            .model
+            .adapt_weighted(self.support_points(u.clone(), support), counts);
         let eps = normal_noise(Z_SAMPLES, self.config.z_dim, &mut rng, &self.device);
         let z = adapted.prior.sample(eps);
         let idx: Vec<i64> = shown.iter().map(|&i| i as i64).collect();

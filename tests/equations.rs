@@ -349,3 +349,54 @@ fn masks_are_built_from_ragged_rows() {
     let w = values(f.weights.unwrap());
     close(&w, &[1. / 3., 1. / 3., 1. / 3., 1., 0., 0.], 1e-6);
 }
+
+#[test]
+fn weighted_adaptation_is_adaptation_on_the_resampled_points() {
+    use tanp::model::Tanp;
+    let (data, _) = synthetic();
+    let model = Tanp::new(&config(&data, DecoderKind::GatingFilm), &dev());
+    let u = model.embed_users(&tanp::model::embedding::FieldInput::for_entities(
+        &data.users,
+        &[0],
+        |_, _| false,
+        &dev(),
+    ));
+    let v = model.embed_items(&FieldInput::for_entities(
+        &data.items,
+        &[0, 1, 2],
+        |_, _| false,
+        &dev(),
+    ));
+    let [_, dv] = v.dims();
+    let points = |rows: &[usize]| {
+        let idx: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+        let idx =
+            Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(idx, [rows.len()]), &dev());
+        let x = Tanp::join(
+            d.clone(),
+            v.clone().select(0, idx).reshape([1, rows.len(), dv]),
+        );
+        let y = [4.0f32, 2.0, 5.0];
+        let y: Vec<f32> = rows.iter().map(|&r| y[r]).collect();
+        Tanp::with_labels(x, t2(1, rows.len(), &y))
+    };
+    // Weights (2, 0, 1) on points 0, 1, 2 = the plain adaptation on points 0, 0, 2; a row of
+    // ones = the plain adaptation on all three.
+    let weighted = model.adapt_weighted(
+        points(&[0, 1, 2]),
+        t2(2, 3, &[2.0, 0.0, 1.0, 1.0, 1.0, 1.0]),
+    );
+    let resampled = model.adapt(points(&[0, 0, 2]), t2(1, 3, &[1.0, 1.0, 1.0]));
+    let all = model.adapt(points(&[0, 1, 2]), t2(1, 3, &[1.0, 1.0, 1.0]));
+    let mu = values(weighted.prior.mu);
+    let half = mu.len() / 2;
+    close(&mu[..half], &values(resampled.prior.mu), 1e-5);
+    close(&mu[half..], &values(all.prior.mu), 1e-5);
+    let c = values(weighted.identity.unwrap().c);
+    close(
+        &c[..c.len() / 2],
+        &values(resampled.identity.unwrap().c),
+        1e-5,
+    );
+    close(&c[c.len() / 2..], &values(all.identity.unwrap().c), 1e-5);
+}

@@ -597,13 +597,16 @@ export class TanpRecommender extends HTMLElement {
     const lo = share ? 0 : this.#scale.lo, hi = share ? Math.max(...items.map((it) => it.score + it.std)) : this.#scale.hi;
     const pos = (v) => `${(100 * (Math.max(lo, Math.min(hi, v)) - lo) / (hi - lo)).toFixed(1)}%`;
     const text = (v) => (share ? `${(v * 100).toPrecision(2)}%` : v.toFixed(2));
-    const title = share
-      ? "chance that this is the next film you like (share of the whole catalog) ± spread over samples of z"
-      : "predicted rating ± spread over samples of z";
+    // The ± is the spread over resamples of the visitor's ratings (and samples of z): with one
+    // rating every resample is the same, so it says nothing and is not shown.
+    const spread = this.#ratings.size > 1;
+    const title = (share
+      ? "chance that this is the next film you like (share of the whole catalog)"
+      : "predicted rating") + (spread ? " ± spread over resamples of your ratings and samples of z" : "");
     this.$.recommendations.innerHTML = items.map((it) => `
       <li data-testid="recommendation" data-item-id="${escapeHtml(it.id)}" data-score="${it.score}" data-std="${it.std}">
         ${this.#label(it.id, true)}
-        <span class="score" title="${title}">${text(it.score)} ± ${text(it.std)}
+        <span class="score" title="${title}">${text(it.score)}${spread ? ` ± ${text(it.std)}` : ""}
           <span class="meter"><b data-style="left:${pos(it.score - it.std)};right:calc(100% - ${pos(it.score + it.std)})"></b><i data-style="left:0;width:${pos(it.score)}"></i></span></span>
       </li>`).join("");
     applyStyles(this.$.recommendations);

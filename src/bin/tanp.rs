@@ -20,6 +20,27 @@ use tanp::provenance::{RunOutcome, RunSource};
 use tanp::recommend::{RankOptions, Recommendation, Recommender, block_on};
 use tanp::train::{TrainConfig, read_state, train};
 
+/// Whether stdout was closed by its reader (`tanp recommend | head`): the rest of the output
+/// is dropped, and the command still finishes its work (a results file, say).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `println!` that tolerates a closed stdout instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        if !STDOUT_CLOSED.load(Ordering::Relaxed) {
+            if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                } else {
+                    eprintln!("warning: cannot write to stdout: {e}");
+                }
+            }
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "tanp",
@@ -613,7 +634,7 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
             "swap_support": args.swap_support,
             "metrics": metrics.to_json(),
         });
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+        out!("{}", serde_json::to_string_pretty(&out).expect("json"));
     } else {
         print!("{}", metrics.table());
     }
@@ -661,10 +682,10 @@ fn cmd_recommend(args: RecommendArgs) -> Result<()> {
     let rec: Recommendation =
         block_on(recommender.recommend(&support, args.profile.as_deref(), &options))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rec).expect("json"));
+        out!("{}", serde_json::to_string_pretty(&rec).expect("json"));
     } else {
         for (i, item) in rec.items.iter().enumerate() {
-            println!(
+            out!(
                 "{:>3}. {:.4} ± {:.4}  {} ({})",
                 i + 1,
                 item.score,
@@ -674,7 +695,7 @@ fn cmd_recommend(args: RecommendArgs) -> Result<()> {
             );
         }
         let c: Vec<String> = rec.clusters.iter().map(|c| format!("{c:.3}")).collect();
-        println!("soft cluster assignment: [{}]", c.join(", "));
+        out!("soft cluster assignment: [{}]", c.join(", "));
     }
     Ok(())
 }
@@ -698,7 +719,7 @@ fn cmd_bench(args: BenchArgs) -> Result<()> {
     }
     times.remove(0); // warm-up
     times.sort_by(f64::total_cmp);
-    println!(
+    out!(
         "native recommend over {} items, {} ratings: median {:.2} ms (min {:.2}, max {:.2}, {} runs); load {:.0} ms",
         recommender.catalog.len(),
         support.len(),
@@ -723,7 +744,7 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
     let bundle = tanp::export::export_run(&args.model, &args.data_dir, &options)?;
     bundle.write(&args.out)?;
     for (name, bytes) in bundle.files()? {
-        println!("{}/{name}: {} bytes", args.out.display(), bytes.len());
+        out!("{}/{name}: {} bytes", args.out.display(), bytes.len());
     }
     Ok(())
 }
@@ -755,9 +776,10 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
         }
     };
     let seconds = started.elapsed().as_secs_f64();
-    println!(
+    out!(
         "{} on {} (catalog protocol, test users)",
-        run.method, run.data.name
+        run.method,
+        run.data.name
     );
     print!("{}", run.report.table());
     if let Some(path) = &args.results {
@@ -854,7 +876,7 @@ fn catalog_of_model(
         &data,
         args.catalog_seed,
     )?;
-    println!("Figure 4, test users at N_S = 10: {}", clusters.describe());
+    out!("Figure 4, test users at N_S = 10: {}", clusters.describe());
     let chosen = json!({"run": dir, "command": m.command, "config": m.config,
         "demographics": args.with_demographics, "clusters_n_s_10": clusters});
     Ok(CatalogRun {

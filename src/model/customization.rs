@@ -66,7 +66,13 @@ impl Customization {
 
     /// Eq. 10-12 for the points selected by `support` (`[B, N]`).
     pub fn forward(&self, xy: Tensor<3>, support: Tensor<2>) -> TaskIdentity {
-        let t = masked_mean(self.m_phi.forward(xy), support);
+        self.from_points(self.m_phi.forward(xy), support)
+    }
+
+    /// Eq. 10's mean and Eq. 11-12 from the points' m_phi outputs `h` (`[B, N, t_dim]`) and
+    /// per-point weights `support` (`[B, N]`: 0/1 selects points, counts weigh a resample).
+    pub fn from_points(&self, h: Tensor<3>, support: Tensor<2>) -> TaskIdentity {
+        let t = masked_mean(h, support);
         let c = self.assign(t.clone());
         let pool = self.global_pool.val();
         let mixed = t.clone() + c.clone().matmul(pool); // t_i + A c_i^T

@@ -178,6 +178,30 @@ impl Tanp {
         self.adapt_with(prior, xy, support)
     }
 
+    /// [`Tanp::adapt`] for `S` weightings of one task's support points: `xy` is `[1, N, ..]`,
+    /// `weights` `[S, N]` (e.g. how often each point was drawn in a resample). The point
+    /// networks h_theta and m_phi run once; only the means of Eq. 8 and 10 and what follows
+    /// them run per weighting.
+    pub fn adapt_weighted(&self, xy: Tensor<3>, weights: Tensor<2>) -> Adapted {
+        let [s, n] = weights.dims();
+        let expand = |h: Tensor<3>| {
+            let [_, _, d] = h.dims();
+            h.expand([s, n, d])
+        };
+        let r = expand(self.encoder.encode_points(xy.clone()));
+        let prior = self.encoder.distribution(r, weights.clone());
+        let identity = self
+            .customization
+            .as_ref()
+            .map(|m| m.from_points(expand(m.m_phi.forward(xy)), weights));
+        let film = self.decoder.film(identity.as_ref().map(|i| i.o.clone()));
+        Adapted {
+            prior,
+            identity,
+            film,
+        }
+    }
+
     fn adapt_with(&self, prior: Gaussian, xy: Tensor<3>, support: Tensor<2>) -> Adapted {
         let identity = self.customization.as_ref().map(|m| m.forward(xy, support));
         let film = self.decoder.film(identity.as_ref().map(|i| i.o.clone()));
