@@ -373,7 +373,7 @@ fn weighted_adaptation_is_adaptation_on_the_resampled_points() {
         let idx =
             Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(idx, [rows.len()]), &dev());
         let x = Tanp::join(
-            d.clone(),
+            u.clone(),
             v.clone().select(0, idx).reshape([1, rows.len(), dv]),
         );
         let y = [4.0f32, 2.0, 5.0];
