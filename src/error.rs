@@ -38,7 +38,23 @@ pub enum TanpError {
     /// A request that is not well-formed (too long, not the expected JSON, too many ratings).
     #[error("invalid request: {0}")]
     Request(String),
-    /// A support set that cannot be used (empty, too long, duplicated items).
+    /// A support set with no rating.
+    #[error("invalid support set: it is empty: rate at least one item")]
+    EmptySupport,
+    /// A support set longer than a model accepts.
+    #[error("invalid support set: it has {count} ratings, at most {max} are accepted")]
+    TooManyRatings { count: usize, max: usize },
+    /// The same item twice in one support set.
+    #[error("invalid support set: item {0} is rated twice")]
+    RatedTwice(String),
+    /// A user profile the model cannot take: it was trained without user fields, the profile has
+    /// another number of fields, or a value outside a field's vocabulary.
+    #[error("invalid support set: {0}")]
+    Profile(String),
+    /// A well-known filter no catalog item passes.
+    #[error("invalid support set: no catalog item has at least {min} ratings (the most is {most})")]
+    NoWellKnownItem { min: u32, most: u32 },
+    /// Another unusable support set.
     #[error("invalid support set: {0}")]
     Support(String),
     /// A model bundle or checkpoint that is malformed or does not match.
@@ -74,7 +90,19 @@ pub enum TanpError {
     /// An invalid configuration or command-line value.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// A numerical failure (NaN or infinity) where a finite number was expected.
+    /// A score that is not a finite number (NaN or infinity).
+    #[error("numerical error: the score of item {item} is {value}")]
+    NonFiniteScore { item: String, value: f32 },
+    /// A training loss that is not a finite number.
+    #[error(
+        "numerical error: {what} training loss became {loss} at epoch {epoch}; lower the learning rate"
+    )]
+    Diverged {
+        what: String,
+        loss: f64,
+        epoch: usize,
+    },
+    /// Another numerical failure, or a tensor that cannot be read back.
     #[error("numerical error: {0}")]
     Numeric(String),
 }

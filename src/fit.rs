@@ -71,9 +71,11 @@ pub fn fit_epoch<'a, M: Module>(
         let losses = step(&model, batch);
         let loss = scalar(losses.loss.clone());
         if !loss.is_finite() {
-            return Err(TanpError::Numeric(format!(
-                "{what} training loss became {loss} at epoch {epoch}; lower the learning rate"
-            )));
+            return Err(TanpError::Diverged {
+                what: what.to_string(),
+                loss,
+                epoch,
+            });
         }
         sums.loss += loss;
         sums.prediction += scalar(losses.prediction);

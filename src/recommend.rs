@@ -187,15 +187,13 @@ impl Recommender {
     /// range, and returns (catalog index, rating) pairs.
     pub fn validate_support(&self, support: &[(String, f64)]) -> Result<Vec<(u32, f32)>> {
         if support.is_empty() {
-            return Err(TanpError::Support(
-                "it is empty: rate at least one item".into(),
-            ));
+            return Err(TanpError::EmptySupport);
         }
         if support.len() > MAX_SUPPORT {
-            return Err(TanpError::Support(format!(
-                "it has {} ratings, at most {MAX_SUPPORT} are accepted",
-                support.len()
-            )));
+            return Err(TanpError::TooManyRatings {
+                count: support.len(),
+                max: MAX_SUPPORT,
+            });
         }
         let (min, max) = (self.config.rating_min, self.config.rating_max);
         let mut seen = HashSet::new();
@@ -215,10 +213,7 @@ impl Recommender {
                     });
                 }
                 if !seen.insert(item) {
-                    return Err(TanpError::Support(format!(
-                        "item {} is rated twice",
-                        shorten(id, MAX_ECHO)
-                    )));
+                    return Err(TanpError::RatedTwice(shorten(id, MAX_ECHO)));
                 }
                 Ok((item, *rating as f32))
             })
@@ -247,12 +242,12 @@ impl Recommender {
         let unknown = vec![0; vocab.len()];
         let profile = profile.unwrap_or(&unknown);
         if !self.accepts_profile && profile.iter().any(|&v| v != 0) {
-            return Err(TanpError::Support(
+            return Err(TanpError::Profile(
                 "this model was trained without user fields (demographics): give no profile".into(),
             ));
         }
         if profile.len() != vocab.len() {
-            return Err(TanpError::Support(format!(
+            return Err(TanpError::Profile(format!(
                 "the user profile has {} fields, the model expects {}",
                 profile.len(),
                 vocab.len()
@@ -264,7 +259,7 @@ impl Recommender {
             .enumerate()
             .map(|(f, (&value, &size))| {
                 if value as usize >= size {
-                    return Err(TanpError::Support(format!(
+                    return Err(TanpError::Profile(format!(
                         "user field {f}: value index {value} outside its vocabulary of {size}"
                     )));
                 }
@@ -321,10 +316,10 @@ impl Recommender {
             min_ratings,
         } = *options;
         if min_ratings > 0 && !self.catalog.iter().any(|c| c.ratings >= min_ratings) {
-            return Err(TanpError::Support(format!(
-                "no catalog item has at least {min_ratings} ratings (the most is {})",
-                self.catalog.iter().map(|c| c.ratings).max().unwrap_or(0)
-            )));
+            return Err(TanpError::NoWellKnownItem {
+                min: min_ratings,
+                most: self.catalog.iter().map(|c| c.ratings).max().unwrap_or(0),
+            });
         }
         let support = self.validate_support(support)?;
         let (u, adapted) = self.adapt(&support, profile)?;
@@ -341,10 +336,10 @@ impl Recommender {
         };
         let mean = read(mean).await?;
         if let Some(i) = mean.iter().position(|s| !s.is_finite()) {
-            return Err(TanpError::Numeric(format!(
-                "the score of item {} is {}",
-                self.catalog[i].id, mean[i]
-            )));
+            return Err(TanpError::NonFiniteScore {
+                item: self.catalog[i].id.clone(),
+                value: mean[i],
+            });
         }
         let rated: HashSet<u32> = support.iter().map(|s| s.0).collect();
         let shown: Vec<usize> = crate::metrics::rank(&mean)
