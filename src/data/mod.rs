@@ -110,6 +110,18 @@ pub fn parse_field<T: std::str::FromStr>(
         .map_err(|_| TanpError::parse(file.display().to_string(), line, what, value))
 }
 
+/// The non-empty lines of a file's `text` with their numbers, each split into exactly `n`
+/// fields by `sep` (or an error naming the file, the line and the expected `layout`).
+pub fn records<'a>(
+    path: &'a Path,
+    text: &'a str,
+    sep: &'a str,
+    n: usize,
+    layout: &'a str,
+) -> impl Iterator<Item = Result<(usize, Vec<&'a str>)>> + 'a {
+    lines(text).map(move |(no, line)| split_exact(path, no, line, sep, n, layout).map(|f| (no, f)))
+}
+
 /// Splits a line into exactly `n` fields by `sep`.
 pub fn split_exact<'a>(
     file: &Path,

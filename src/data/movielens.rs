@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{
-    CatalogItem, Dataset, ProfileField, file_identity, lines, parse_field, read_text, split_exact,
+    CatalogItem, Dataset, ProfileField, file_identity, lines, parse_field, read_text, records,
 };
 use crate::config::Feedback;
 use crate::error::{Result, TanpError};
@@ -242,15 +242,9 @@ pub fn load(dir: &Path) -> Result<Dataset> {
 fn read_movies(path: &Path, v: &Vocabs) -> Result<Vec<Movie>> {
     let text = read_text(path)?;
     let mut movies = Vec::new();
-    for (no, line) in lines(&text) {
-        let f = split_exact(
-            path,
-            no,
-            line,
-            "::",
-            11,
-            "(id, title, year, rate, released, genre, director, writer, actors, plot, poster)",
-        )?;
+    let layout = "(id, title, year, rate, released, genre, director, writer, actors, plot, poster)";
+    for record in records(path, &text, "::", 11, layout) {
+        let (no, f) = record?;
         let id: u32 = parse_field(path, no, "a movie id", f[0])?;
         let year = match f[2].trim() {
             "N/A" => None,
@@ -303,15 +297,8 @@ fn read_users(path: &Path, v: &Vocabs) -> Result<Users> {
         Field::new("occupation", v.occupation.len),
         Field::new("zip", v.zipcode.len),
     ];
-    for (no, line) in lines(&text) {
-        let f = split_exact(
-            path,
-            no,
-            line,
-            "::",
-            5,
-            "(id, gender, age, occupation, zip)",
-        )?;
+    for record in records(path, &text, "::", 5, "(id, gender, age, occupation, zip)") {
+        let (no, f) = record?;
         let id: u32 = parse_field(path, no, "a user id", f[0])?;
         let zip: String = f[4].trim().chars().take(5).collect();
         let values = [
@@ -355,8 +342,8 @@ fn read_ratings(
         TanpError::parse(path.display().to_string(), no, expected, found)
     };
     let mut raw = Vec::new();
-    for (no, line) in lines(&text) {
-        let f = split_exact(path, no, line, "::", 3, "(user, movie, rating)")?;
+    for record in records(path, &text, "::", 3, "(user, movie, rating)") {
+        let (no, f) = record?;
         let user: u32 = parse_field(path, no, "a user id", f[0])?;
         let movie: u32 = parse_field(path, no, "a movie id", f[1])?;
         let rating: u8 = parse_field(path, no, "a rating 1-5", f[2])?;
