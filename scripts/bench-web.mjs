@@ -5,7 +5,8 @@
 //   16 z samples for the shown items), measured around Recommender.recommend in the page;
 // - gzip size of what a visitor downloads on each backend: wasm, JS glue, widget, worker, bundle;
 // - wasm linear memory after loading and after many recommendations (a leak shows as growth).
-// Usage: node scripts/bench-web.mjs [--runs N] [--memory-calls N]
+// Usage: node scripts/bench-web.mjs [--runs N] [--memory-calls N] [--model DIR] [--backends cpu,webgpu]
+// (--model: another bundle than www/model, e.g. one of scripts/scale.sh's synthetic catalogs).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +19,12 @@ const arg = (name, def) => {
 };
 const RUNS = arg("--runs", 101);
 const CALLS = arg("--memory-calls", 1000);
+const text = (name, def) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const MODEL = text("--model", null);
+const BACKENDS = text("--backends", "cpu,webgpu").split(",");
 
 // What one visitor downloads on each backend: the wasm build that backend needs (the CPU one is
 // small; the WebGPU one carries burn's wgpu runtime), the JS, the page and the model bundle.
@@ -25,15 +32,16 @@ const common = ["pkg/index.js", "tanp-recommender.js", "widget/style.js", "widge
   "widget/storage.js", "worker.js", "index.html"];
 const bundle = ["model/manifest.json", "model/catalog.json", "model/weights.safetensors"];
 const wasm = { cpu: ["pkg/tanp_bg.wasm", "pkg/tanp.js"], webgpu: ["pkg/tanp_webgpu_bg.wasm", "pkg/tanp_webgpu.js"] };
+const source = (f) => (MODEL && f.startsWith("model/") ? path.join(path.resolve(MODEL), f.slice(6)) : path.join(ROOT, "www", f));
 const size = (files) => files.reduce((acc, f) => {
-  const bytes = fs.readFileSync(path.join(ROOT, "www", f));
+  const bytes = fs.readFileSync(source(f));
   return { raw: acc.raw + bytes.length, gz: acc.gz + zlib.gzipSync(bytes, { level: 9 }).length };
 }, { raw: 0, gz: 0 });
 const mb = (b) => (b / 1e6).toFixed(2);
 console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0].model}; node ${process.version}`);
 const b = size(bundle);
 console.log(`model bundle: ${mb(b.raw)} MB raw, ${mb(b.gz)} MB gzip -9`);
-for (const backend of ["cpu", "webgpu"]) {
+for (const backend of BACKENDS) {
   const w = size(wasm[backend]);
   const all = size([...wasm[backend], ...common, ...bundle]);
   console.log(`download ${backend}: wasm + glue ${mb(w.gz)} MB gzip; wasm + glue + bundle ${mb(w.gz + b.gz)} MB gzip; ` +
@@ -41,9 +49,13 @@ for (const backend of ["cpu", "webgpu"]) {
 }
 
 const site = await serveSite();
+if (MODEL) {
+  fs.rmSync(path.join(site.dir, "model"), { recursive: true });
+  fs.cpSync(path.resolve(MODEL), path.join(site.dir, "model"), { recursive: true });
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
-  for (const backend of ["cpu", "webgpu"]) {
+  for (const backend of BACKENDS) {
     const mode = MODES.find((m) => m.webgpu);
     const browser = await launch(mode);
     const context = await browser.newContext();

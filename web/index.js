@@ -66,11 +66,13 @@ class Engine {
       const generation = this.generation;
       this.#instance = MODULES[this.#backend]()
         .then(async ({ createInstance }) => {
+          const started = now();
           const glue = createInstance();
           const url = this.#wasmUrl ?? new URL(WASM_FILES[this.#backend], import.meta.url);
           const sha = WASM_SHA256[this.#backend];
           const response = await wasmResponse(url, sha.startsWith("@") ? "" : sha, this.progress);
           const exports = await glue.default({ module_or_path: response });
+          measure(`tanp:wasm ${this.#backend}`, started);
           glue.setPanicHandler((message) => this.retire(generation, `the wasm module panicked: ${shorten(String(message).replace(/\s+/g, " "), 500)}`));
           if (generation === this.generation) this.live = exports;
           return glue;
@@ -344,7 +346,15 @@ async function wasmResponse(url, sha256, progress) {
     const count = new TransformStream({ transform(chunk, c) { progress?.add(chunk.length, file); c.enqueue(chunk); } });
     return new Response(response.body.pipeThrough(count), { headers: { "Content-Type": "application/wasm" } });
   };
-  if (hit) return counted(hit);
+  if (hit) {
+    // The cached Response itself, not a copy through a counting stream: Chromium keeps the
+    // compiled code of a module streamed from Cache Storage beside its entry, and reuses it on
+    // the next visit only when the module comes from that same entry.
+    const size = Number(hit.headers.get("Content-Length")) || 0;
+    progress?.expect(size);
+    progress?.add(size, file);
+    return hit;
+  }
   const response = await fetchOk(url);
   if (cache) {
     const copy = response.clone(); // an unread clone would hold the whole body: only with a cache
@@ -359,6 +369,7 @@ async function wasmResponse(url, sha256, progress) {
  * SHA-256 the manifest gives them. The manifest's sizes make the progress total.
  */
 async function fetchBundle(base, progress) {
+  const started = now();
   const manifest = await fetchBytes(base + "manifest.json", progress);
   let files = {};
   try {
@@ -372,10 +383,21 @@ async function fetchBundle(base, progress) {
   for (const name of names) progress.expect(Number(entry(name).bytes) || 0);
   const [catalog, weights] = await Promise.all(names.map((name) =>
     cachedBytes(base + name, String(entry(name).sha256 ?? ""), progress)));
+  measure("tanp:bundle", started);
   return [manifest, catalog, weights];
 }
 
 const now = () => globalThis.performance?.now() ?? Date.now();
+
+/** A User Timing entry named `name` from `start` to now (the browser's performance panel shows
+ * them: tanp:bundle, tanp:wasm <backend>, tanp:create). */
+function measure(name, start) {
+  try {
+    globalThis.performance?.measure?.(name, { start, end: now() });
+  } catch {
+    // No User Timing here: nothing to record.
+  }
+}
 
 /** Throws when `object` has an own property other than `allowed`. */
 function refuseUnknown(object, allowed, what) {
@@ -503,7 +525,9 @@ export class Recommender {
       try {
         inner = await this.#engine.call(
           async (glue) => {
+            const started = now();
             const created = await glue.Recommender.create(manifest, catalog, weights, this.#cached.backend);
+            measure("tanp:create", started);
             if (!this.#cached.info) {
               this.#cached = {
                 ...this.#cached, k: created.k, catalog: created.catalog(), training: created.trainingClusters(), info: created.info(),

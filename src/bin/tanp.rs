@@ -750,15 +750,6 @@ fn cmd_export(args: ExportArgs) -> Result<()> {
 }
 
 /// What a catalog evaluation produced, for the table and the results file.
-struct CatalogRun {
-    method: String,
-    data: Dataset,
-    episodes: Episodes,
-    report: tanp::catalog::CatalogReport,
-    chosen: serde_json::Value,
-    split_seed: u64,
-}
-
 fn cmd_catalog(args: CatalogArgs) -> Result<()> {
     let started = Instant::now();
     let command: Vec<String> = std::env::args().collect();
@@ -767,142 +758,50 @@ fn cmd_catalog(args: CatalogArgs) -> Result<()> {
         ..Default::default()
     };
     let run = match (&args.model, args.method) {
-        (Some(dir), None) => catalog_of_model(dir, &args, &protocol)?,
-        (None, Some(method)) => catalog_of_baseline(method, &args, &protocol)?,
+        (Some(dir), None) => tanp::catalog::run::of_model(
+            dir,
+            &args.data.data_dir,
+            &protocol,
+            args.with_demographics,
+        )?,
+        (None, Some(method)) => tanp::catalog::run::of_baseline(
+            method,
+            &baseline_data(&args.data)?,
+            &protocol,
+            args.quiet,
+        )?,
         _ => {
             return Err(TanpError::Config(
                 "give either --model RUN_DIR (TaNP) or --method (a baseline)".into(),
             ));
         }
     };
-    let seconds = started.elapsed().as_secs_f64();
+    if let Some(clusters) = &run.clusters {
+        out!("Figure 4, test users at N_S = 10: {}", clusters.describe());
+    }
     out!(
         "{} on {} (catalog protocol, test users)",
         run.method,
         run.data.name
     );
-    print!("{}", run.report.table());
+    out!("{}", run.report.table().trim_end());
     if let Some(path) = &args.results {
-        let out = json!({
-            "protocol": "catalog",
-            "method": run.method,
-            "command": command.join(" "),
-            "commit": tanp::provenance::git_commit(),
-            "dataset": run.data.identity,
-            "split_seed": run.split_seed,
-            "catalog_seed": args.catalog_seed,
-            "test_users": run.episodes.test.len(),
-            "chosen": run.chosen,
-            "catalog": run.report,
-            "wall_seconds": seconds,
-            "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
-        });
-        tanp::provenance::write_file(path, &serde_json::to_string_pretty(&out).expect("json"))?;
+        let json = run.to_json(&command, args.catalog_seed, started.elapsed().as_secs_f64());
+        tanp::provenance::write_file(path, &serde_json::to_string_pretty(&json).expect("json"))?;
     }
     Ok(())
 }
 
-/// A TaNP model to evaluate: what trained it, its recommender, its data and split.
-struct ModelUnderTest {
-    command: serde_json::Value,
-    config: ModelConfig,
-    recommender: Recommender,
-    data: Dataset,
-    episodes: Episodes,
-    split_seed: u64,
-}
-
-/// Opens a run directory, or a bundle (its provenance names the data and the split).
-fn open_for_catalog(dir: &Path, data_dir: &Path) -> Result<ModelUnderTest> {
-    if !dir.join(tanp::bundle::MANIFEST).exists() {
-        let (info, config, model, data, episodes, _) = tanp::train::load_run(dir, data_dir, false)?;
-        let recommender = Recommender::new(
-            model,
-            config.clone(),
-            data.catalog.clone(),
-            &data.items,
-            &Device::flex(),
-        )?;
-        return Ok(ModelUnderTest {
-            command: json!(info.command.join(" ")),
-            config,
-            recommender,
-            data,
-            episodes,
-            split_seed: info.data.split_seed,
-        });
-    }
-    let bundle = Bundle::read(dir)?;
-    let mut split: DataArgs = serde_json::from_value(bundle.manifest.provenance["split"].clone())
-        .map_err(|e| {
-        TanpError::Model(format!(
-            "{}: the bundle's provenance names no split: {e}",
-            dir.display()
-        ))
-    })?;
-    split.data_dir = data_dir.to_path_buf();
-    let (data, episodes) = load_data(&split)?;
-    Ok(ModelUnderTest {
-        command: bundle.manifest.provenance["command"].clone(),
-        config: bundle.manifest.config.clone(),
-        recommender: bundle.recommender(&Device::flex())?,
-        data,
-        episodes,
-        split_seed: split.split_seed,
-    })
-}
-
-/// TaNP (a run or a bundle) on the catalog protocol, with Figure 4 over the test users.
-fn catalog_of_model(
-    dir: &Path,
-    args: &CatalogArgs,
-    protocol: &tanp::catalog::CatalogProtocol,
-) -> Result<CatalogRun> {
-    let m = open_for_catalog(dir, &args.data.data_dir)?;
-    let (data, episodes) = (m.data, m.episodes);
-    let profiles = args.with_demographics.then_some(&data.users);
-    let counts = tanp::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
-    let report = tanp::catalog::evaluate(
-        &tanp::catalog::tanp_scorer(&m.recommender, profiles),
-        &episodes.test,
-        &counts,
-        data.feedback,
-        protocol,
-    )?;
-    let clusters = tanp::catalog::tasks_cluster_summary(
-        &m.recommender,
-        &episodes.test,
-        10,
-        &data,
-        args.catalog_seed,
-    )?;
-    out!("Figure 4, test users at N_S = 10: {}", clusters.describe());
-    let chosen = json!({"run": dir, "command": m.command, "config": m.config,
-        "demographics": args.with_demographics, "clusters_n_s_10": clusters});
-    Ok(CatalogRun {
-        method: "tanp".to_string(),
-        data,
-        episodes,
-        report,
-        chosen,
-        split_seed: m.split_seed,
-    })
-}
-
-/// A baseline tuned on the validation users, on the catalog protocol.
-fn catalog_of_baseline(
-    method: tanp::catalog::baselines::Method,
-    args: &CatalogArgs,
-    protocol: &tanp::catalog::CatalogProtocol,
-) -> Result<CatalogRun> {
-    let dataset = args.data.dataset.clone().ok_or_else(|| {
+/// The data a baseline is fitted and judged on: the dataset's own split by `--split-seed`.
+fn baseline_data(args: &CatalogDataArgs) -> Result<DataArgs> {
+    let dataset = args.dataset.clone().ok_or_else(|| {
         TanpError::Config("--method needs --dataset (ml-1m, lastfm, gowalla)".into())
     })?;
-    let data_args = DataArgs {
+    Ok(DataArgs {
         dataset,
-        data_dir: args.data.data_dir.clone(),
+        data_dir: args.data_dir.clone(),
         protocol: tanp::data::spec::Protocol::Auto,
-        split_seed: args.data.split_seed,
+        split_seed: args.split_seed,
         n_s: 20,
         min_len: None,
         max_len: None,
@@ -913,31 +812,6 @@ fn catalog_of_baseline(
         items: None,
         users: None,
         columns: None,
-    };
-    let (data, episodes) = load_data(&data_args)?;
-    let counts = tanp::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
-    let tuned = tanp::catalog::baselines::fit_tuned(
-        method,
-        &data,
-        &episodes,
-        &counts,
-        args.catalog_seed,
-        args.quiet,
-    )?;
-    let report = tanp::catalog::evaluate(
-        &*tuned.scorer,
-        &episodes.test,
-        &counts,
-        data.feedback,
-        protocol,
-    )?;
-    Ok(CatalogRun {
-        method: method.name().to_string(),
-        data,
-        episodes,
-        report,
-        chosen: tuned.chosen,
-        split_seed: args.data.split_seed,
     })
 }
 

@@ -19,6 +19,7 @@
 
 pub mod baselines;
 pub mod dae;
+pub mod run;
 
 use std::collections::HashSet;
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The cost curve of your own catalog: for each catalog size, a synthetic shop (`tanp synth`:
+# power-law popularity and activity, users with tastes), then
+#   - training: wall time and peak memory of `tanp train --dataset csv` (the catalog recipe),
+#   - the bundle: its size, raw and gzip, and per item,
+#   - one recommendation natively (`tanp bench`) and in headless Chromium on the CPU path
+#     (`scripts/bench-web.mjs --model`: load time and the median of 21 recommendations).
+# One line per size in runs/scale/curve.tsv; docs/scale.md has the figures.
+#
+#   scripts/scale.sh                         10k and 100k items
+#   SIZES="10000" EPOCHS=3 scripts/scale.sh  narrow it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=${SIZES:-"10000 100000"}
+USERS=${USERS:-20000}
+EPOCHS=${EPOCHS:-5}
+OUT=${OUT:-runs/scale}
+if [ -z "${TANP_BIN:-}" ]; then cargo build --release --quiet --bin tanp; fi
+BIN=${TANP_BIN:-${CARGO_TARGET_DIR:-target}/release/tanp}
+mkdir -p "$OUT"
+curve="$OUT/curve.tsv"
+[ -f "$curve" ] || printf 'items\tusers\tinteractions\tepochs\ttrain_s\tpeak_rss_mb\tbundle_raw_mb\tbundle_gzip_mb\tgzip_bytes_per_item_beyond_titles\tnative_ms\tbrowser\n' > "$curve"
+gz() { gzip -9 -c "$1" | wc -c; }
+for items in $SIZES; do
+  dir="$OUT/$items"
+  echo "== $items items, $USERS users"
+  "$BIN" synth --out "$dir/data" --users "$USERS" --items "$items" --genres 20 --seed 11
+  interactions=$(($(wc -l < "$dir/data/interactions.csv") - 1))
+  rm -rf "$dir/run"
+  /usr/bin/time -f '%e %M' -o "$dir/time.txt" "$BIN" train --dataset csv \
+    --interactions "$dir/data/interactions.csv" --items "$dir/data/items.csv" \
+    --epochs "$EPOCHS" --out "$dir/run" --quiet > "$dir/train.log" 2>&1
+  read -r train_s peak_kb < "$dir/time.txt"
+  "$BIN" export --model "$dir/run" --out "$dir/bundle" --weights q8-all --no-metrics > /dev/null
+  raw=$(cat "$dir"/bundle/* | wc -c)
+  gzip_total=$(( $(gz "$dir/bundle/manifest.json") + $(gz "$dir/bundle/catalog.json") + $(gz "$dir/bundle/weights.safetensors") ))
+  # The titles alone, gzip: what a catalog costs whatever the model.
+  titles=$(python3 -c "import json,sys; print('\n'.join(i['title'] for i in json.load(open(sys.argv[1]))['items']))" "$dir/bundle/catalog.json" | gzip -9 -c | wc -c)
+  per_item=$(( (gzip_total - titles) / items ))
+  native=$("$BIN" bench --model "$dir/bundle" --runs 21 | sed -E 's/.*median ([0-9.]+) ms.*/\1/')
+  browser=$(node scripts/bench-web.mjs --model "$dir/bundle" --backends cpu --runs 21 --memory-calls 0 | grep '^cpu:' | sed -E 's/^cpu: widget shows "cpu"; //')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\n' "$items" "$USERS" "$interactions" "$EPOCHS" \
+    "$train_s" "$((peak_kb / 1024))" "$(python3 -c "print($raw / 1e6)")" "$(python3 -c "print($gzip_total / 1e6)")" \
+    "$per_item" "$native" "$browser" | tee -a "$curve"
+done
