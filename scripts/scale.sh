@@ -4,7 +4,7 @@
 #   - training: wall time and peak memory of `tanp train --dataset csv` (the catalog recipe),
 #   - the bundle: its size, raw and gzip, and per item,
 #   - one recommendation natively (`tanp bench`) and in headless Chromium on the CPU path
-#     (`scripts/bench-web.mjs --model`: load time and the median of 21 recommendations).
+#     (`scripts/bench-web.mjs --model`: load time and the median of 101 recommendations).
 # One line per size in runs/scale/curve.tsv; docs/scale.md has the figures.
 #
 #   scripts/scale.sh                         10k and 100k items
@@ -37,8 +37,8 @@ for items in $SIZES; do
   # The titles alone, gzip: what a catalog costs whatever the model.
   titles=$(python3 -c "import json,sys; print('\n'.join(i['title'] for i in json.load(open(sys.argv[1]))['items']))" "$dir/bundle/catalog.json" | gzip -9 -c | wc -c)
   per_item=$(( (gzip_total - titles) / items ))
-  native=$("$BIN" bench --model "$dir/bundle" --runs 21 | sed -E 's/.*median ([0-9.]+) ms.*/\1/')
-  browser=$(node scripts/bench-web.mjs --model "$dir/bundle" --backends cpu --runs 21 --memory-calls 0 | grep '^cpu:' | sed -E 's/^cpu: widget shows "cpu"; //')
+  native=$("$BIN" bench --model "$dir/bundle" --runs 101 | sed -E 's/.*median ([0-9.]+) ms.*/\1/')
+  browser=$(node scripts/bench-web.mjs --model "$dir/bundle" --backends cpu --runs 101 --memory-calls 0 | grep '^cpu:' | sed -E 's/^cpu: widget shows "cpu"; //')
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\n' "$items" "$USERS" "$interactions" "$EPOCHS" \
     "$train_s" "$((peak_kb / 1024))" "$(python3 -c "print($raw / 1e6)")" "$(python3 -c "print($gzip_total / 1e6)")" \
     "$per_item" "$native" "$browser" | tee -a "$curve"
