@@ -69,10 +69,115 @@ pub struct Manifest {
 }
 
 /// The contents of `catalog.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CatalogFile {
     pub items: Vec<CatalogItem>,
     pub features: FeatureTable,
+}
+
+/// A feature field as `catalog.json` stores it: without `offsets` when every item has exactly
+/// one value, and then without `values` too when item i's value is i + 1 (an item-id field),
+/// so that a large catalog does not spend bytes on what its shape says.
+#[derive(Serialize, Deserialize)]
+struct StoredField {
+    name: String,
+    vocab: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    offsets: Option<Vec<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<u32>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredFeatures {
+    fields: Vec<StoredField>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredCatalog {
+    items: Vec<CatalogItem>,
+    features: StoredFeatures,
+}
+
+impl StoredField {
+    fn of(field: &crate::features::Field) -> Self {
+        let (offsets, values) = field.parts();
+        let single = offsets.len() == values.len() + 1
+            && offsets.iter().enumerate().all(|(i, &o)| o as usize == i);
+        let ids = single && values.iter().enumerate().all(|(i, &v)| v as usize == i + 1);
+        StoredField {
+            name: field.name.clone(),
+            vocab: field.vocab,
+            offsets: (!single).then(|| offsets.to_vec()),
+            values: (!ids).then(|| values.to_vec()),
+        }
+    }
+
+    /// The field of `items` entities (what the file leaves out is built for that many only, so
+    /// a small file cannot ask for a large allocation).
+    fn expand(self, items: usize) -> Result<crate::features::Field> {
+        let bad =
+            |what: String| TanpError::Model(format!("{CATALOG}: field {}: {what}", self.name));
+        let values = match (self.values, &self.offsets) {
+            (Some(v), _) => v,
+            (None, None) => (1..=items as u32).collect(),
+            (None, Some(_)) => return Err(bad("offsets without values".into())),
+        };
+        let offsets = match self.offsets {
+            Some(o) => o,
+            None if values.len() == items => (0..=items as u32).collect(),
+            None => {
+                return Err(bad(format!(
+                    "one value per item expected ({items} items), found {}",
+                    values.len()
+                )));
+            }
+        };
+        Ok(crate::features::Field::from_parts(
+            self.name, self.vocab, offsets, values,
+        ))
+    }
+}
+
+impl<'de> Deserialize<'de> for CatalogFile {
+    /// The file's structure, expanded but not yet checked ([`CatalogFile::parse`] checks it).
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let stored = StoredCatalog::deserialize(deserializer)?;
+        let n = stored.items.len();
+        let fields = stored
+            .features
+            .fields
+            .into_iter()
+            .map(|f| f.expand(n))
+            .collect::<Result<Vec<_>>>()
+            .map_err(serde::de::Error::custom)?;
+        Ok(CatalogFile {
+            items: stored.items,
+            features: FeatureTable { fields },
+        })
+    }
+}
+
+impl Serialize for CatalogFile {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            items: &'a [CatalogItem],
+            features: StoredFeatures,
+        }
+        Out {
+            items: &self.items,
+            features: StoredFeatures {
+                fields: self.features.fields.iter().map(StoredField::of).collect(),
+            },
+        }
+        .serialize(serializer)
+    }
 }
 
 /// A bundle in memory, checked.
@@ -336,8 +441,15 @@ impl Manifest {
 impl CatalogFile {
     /// Parses `catalog.json` and checks its features against its items.
     fn parse(bytes: &[u8]) -> Result<Self> {
-        let catalog: CatalogFile = serde_json::from_slice(bytes)
-            .map_err(|e| TanpError::Model(format!("{CATALOG}: {e}")))?;
+        let catalog: CatalogFile = serde_json::from_slice(bytes).map_err(|e| {
+            let e = e.to_string();
+            // What expand says already names the file.
+            TanpError::Model(if e.starts_with(CATALOG) {
+                e
+            } else {
+                format!("{CATALOG}: {e}")
+            })
+        })?;
         catalog.features.validate().map_err(|e| match e {
             TanpError::Model(m) | TanpError::Config(m) => {
                 TanpError::Model(format!("{CATALOG}: {m}"))

@@ -2,8 +2,8 @@
 //! computes in F32 on every backend:
 //! - `f16`: every F32 tensor stored as F16 (half the bytes; rounding error below 0.05%);
 //! - `q8`: the embedding tables (most of the bytes: one row per actor, director, ZIP code, ...)
-//!   stored as I8 with one F32 scale per row (`<name>.q8_scale`, symmetric absmax: `x = q *
-//!   scale`), everything else as F16. A quarter of the F32 bytes for the tables; per-value error
+//!   stored as I8 with one F16 scale per row (`<name>.q8_scale`, symmetric absmax: `x = q *
+//!   scale`; bundles written before 2026-12-02 have F32 scales, still read), everything else as F16. A quarter of the F32 bytes for the tables; per-value error
 //!   at most half a step, `max|row| / 254`. With [`Q8Scope::Matrices`] the linear layers'
 //!   weight matrices too (wide models, whose layers outweigh their tables).
 //!
@@ -228,7 +228,7 @@ impl Q8Scope {
     }
 }
 
-/// The tensors of `scope` as I8 with a per-row F32 scale, other F32 tensors as F16.
+/// The tensors of `scope` as I8 with a per-row F16 scale, other F32 tensors as F16.
 pub fn to_q8(bytes: &[u8], scope: Q8Scope) -> Result<Vec<u8>> {
     rewrite(bytes, |e, _| {
         if e.name.ends_with(SCALE_SUFFIX) || e.dtype == "I8" {
@@ -245,7 +245,9 @@ pub fn to_q8(bytes: &[u8], scope: Q8Scope) -> Result<Vec<u8>> {
         let mut q = Vec::with_capacity(v.len());
         let mut scales = Vec::with_capacity(e.shape[0]);
         for row in v.chunks(cols) {
-            let scale = row.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0;
+            // The scale as F16 stores it (so that quantising and widening use the same one).
+            let scale =
+                f16::from_f32(row.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0).to_f32();
             q.extend(row.iter().map(|&x| {
                 let step = if scale > 0.0 { x / scale } else { 0.0 };
                 step.round().clamp(-127.0, 127.0) as i8 as u8
@@ -256,9 +258,9 @@ pub fn to_q8(bytes: &[u8], scope: Q8Scope) -> Result<Vec<u8>> {
             Out::like(e, "I8", q),
             Out {
                 name: format!("{}{SCALE_SUFFIX}", e.name),
-                dtype: "F32".into(),
+                dtype: "F16".into(),
                 shape: vec![scales.len()],
-                data: f32_bytes(scales),
+                data: f16_bytes(&scales),
             },
         ])
     })
@@ -321,14 +323,22 @@ fn widen_compact(bytes: &[u8]) -> Result<Vec<u8>> {
                 let scales = find(all, &scale_name)
                     .ok_or_else(|| bad(format!("I8 tensor {} has no {scale_name}", e.name)))?;
                 let rows = e.shape.first().copied().unwrap_or(1);
-                if e.shape.len() != 2 || scales.dtype != "F32" || scales.shape != [rows] {
+                let float = scales.dtype == "F32" || scales.dtype == "F16";
+                if e.shape.len() != 2 || !float || scales.shape != [rows] {
                     return Err(bad(format!(
-                        "I8 tensor {} should be [rows, cols] with F32 scales of shape [rows]; \
-                         found {:?} with {} scales of shape {:?}",
+                        "I8 tensor {} should be [rows, cols] with F16 or F32 scales of shape \
+                         [rows]; found {:?} with {} scales of shape {:?}",
                         e.name, e.shape, scales.dtype, scales.shape
                     )));
                 }
-                let scales = f32s(scales)?;
+                // F16 scales (bundles from now on) or F32 (bundles written before).
+                let scales: Vec<f32> = if scales.dtype == "F16" {
+                    values(scales, 2)?
+                        .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32())
+                        .collect()
+                } else {
+                    f32s(scales)?
+                };
                 let cols = e.shape[1].max(1);
                 let v = values(e, 1)?
                     .enumerate()

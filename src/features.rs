@@ -50,6 +50,22 @@ impl Field {
         &self.values[self.offsets[e] as usize..self.offsets[e + 1] as usize]
     }
 
+    /// A field from its stored parts: `offsets` (`entities + 1` of them, from 0) delimit each
+    /// entity's `values`. Not checked here: see [`Field::validate`].
+    pub fn from_parts(name: String, vocab: usize, offsets: Vec<u32>, values: Vec<u32>) -> Self {
+        Field {
+            name,
+            vocab,
+            offsets,
+            values,
+        }
+    }
+
+    /// The offsets and values, as [`Field::from_parts`] takes them.
+    pub fn parts(&self) -> (&[u32], &[u32]) {
+        (&self.offsets, &self.values)
+    }
+
     /// Number of entities.
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)

@@ -34,6 +34,10 @@ export interface CatalogItem {
   title: string;
   year: number | null;
   genres: string[];
+  /** An image URL (your own data's items file), shown by the widget unless images="off". */
+  image?: string;
+  /** The item's page (your own data's items file). */
+  link?: string;
   /** How many training users rated the item (absent where unknown). */
   ratings?: number;
 }

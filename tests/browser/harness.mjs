@@ -109,7 +109,8 @@ function brokenBundles(dir, model) {
     manifest.checksum = sha256(Buffer.from(unset));
     fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2));
   };
-  const field = (catalog) => catalog.features.fields[0];
+  // A multi-valued field: the file stores its offsets (one-value fields leave them out).
+  const field = (catalog) => catalog.features.fields.find((f) => f.offsets);
   variant("bad-offsets", { catalog: (c) => { const f = field(c); f.offsets[f.offsets.length - 1] = 1e6; } });
   variant("bad-decreasing", { catalog: (c) => { field(c).offsets[2] = 0; } });
   variant("bad-vocab", { catalog: (c) => { field(c).values[0] = field(c).vocab + 5; } });
