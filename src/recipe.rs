@@ -87,6 +87,30 @@ impl TrainConfig {
         }
     }
 
+    /// The settings a run starts from before its flags: the paper's (the defaults, as the
+    /// `paper` preset says), or with `official_sizes` the official code's train.sh (100 epochs,
+    /// lr 1e-4, the last short batch dropped, as the `official-code` preset says); and the
+    /// training negatives of each fidelity (the paper draws them again on every visit, the
+    /// official code keeps the task's own).
+    pub fn starting_point(official_sizes: bool, fidelity: crate::config::Fidelity) -> Self {
+        let paper = TrainConfig::default();
+        let negatives = match fidelity {
+            crate::config::Fidelity::Paper => crate::negatives::Negatives::Resample,
+            crate::config::Fidelity::OfficialCode => crate::negatives::Negatives::Fixed,
+        };
+        if official_sizes {
+            TrainConfig {
+                epochs: 100,
+                lr: 1e-4,
+                drop_last: true,
+                negatives,
+                ..paper
+            }
+        } else {
+            TrainConfig { negatives, ..paper }
+        }
+    }
+
     /// Whether every user field was hidden in every training task: such a model never saw
     /// them, and its embeddings of them (but the "unknown" row) are untrained.
     pub fn hides_user_fields(&self) -> bool {

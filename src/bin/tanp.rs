@@ -458,22 +458,18 @@ fn cmd_train(args: TrainArgs) -> Result<()> {
 
 /// The training settings `args` ask for (the defaults of `--sizes`).
 fn train_config(args: &TrainArgs) -> TrainConfig {
-    let official = args.sizes == Sizes::Official;
+    let base = TrainConfig::starting_point(args.sizes == Sizes::Official, args.fidelity);
     TrainConfig {
-        epochs: args.epochs.unwrap_or(if official { 100 } else { 150 }),
+        epochs: args.epochs.unwrap_or(base.epochs),
         batch_size: args.batch_size,
-        lr: args.lr.unwrap_or(if official { 1e-4 } else { 5e-5 }),
+        lr: args.lr.unwrap_or(base.lr),
         seed: args.seed,
         n_s: args.data.n_s,
         context_min: args.data.n_s,
         user_feature_dropout: args.user_dropout,
-        drop_last: official,
+        drop_last: base.drop_last,
         z_mode: args.z,
-        negatives: match (args.negatives, args.fidelity) {
-            (Some(n), _) => n,
-            (None, Fidelity::Paper) => Negatives::Resample,
-            (None, Fidelity::OfficialCode) => Negatives::Fixed,
-        },
+        negatives: args.negatives.unwrap_or(base.negatives),
         support_min: args.support_min,
         catalog_z: args.catalog_z,
         lr_schedule: args.lr_schedule,
@@ -946,6 +942,15 @@ mod tests {
         assert!(t.objective == Objective::Catalog && t.decoder_head == DecoderHead::Dot);
         let t = train_args(&[&own[..], &["--preset", "paper"]].concat());
         assert!(t.objective == Objective::Rating);
+        // The official code's preset and its sizes' starting point agree (one home: recipe.rs).
+        let official = train_config(&train_args(
+            &[&base[..], &["--preset", "official-code"]].concat(),
+        ));
+        let sizes = ["--fidelity", "official-code", "--sizes", "official"];
+        assert_eq!(
+            official,
+            train_config(&train_args(&[&base[..], &sizes].concat()))
+        );
         // The default recipe is the paper preset.
         let paper = train_config(&train_args(&[&base[..], &["--preset", "paper"]].concat()));
         assert_eq!(paper, train_config(&train_args(&base)));
