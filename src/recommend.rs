@@ -107,19 +107,26 @@ impl Default for RankOptions {
     }
 }
 
-/// A trained model with its catalog, ready to score the whole catalog for new users. What does
-/// not depend on the user (every item's embedding v_j and its part of the decoder's first
-/// layer) is computed once here.
-pub struct Recommender {
-    pub model: Tanp,
-    pub config: ModelConfig,
-    pub catalog: Vec<CatalogItem>,
-    index: HashMap<String, u32>,
+/// What does not depend on the user, computed once per recommender.
+struct ItemSide {
     /// v_j of every catalog item (Eq. 5/6), `[M, v_dim]`.
     v_all: Tensor<2>,
     /// The decoder's item side for every item (`W_v v_j` of its first layer, or the dot
     /// head's `[e_j | b_j]`), see [`crate::model::decoder::Decoder::item_part`].
     h_items: Tensor<2>,
+}
+
+/// A trained model with its catalog, ready to score the whole catalog for new users. What does
+/// not depend on the user (every item's embedding v_j and its part of the decoder's first
+/// layer) is computed once, on first use or by [`Recommender::warm`].
+pub struct Recommender {
+    pub model: Tanp,
+    pub config: ModelConfig,
+    pub catalog: Vec<CatalogItem>,
+    index: HashMap<String, u32>,
+    /// Every catalog item's features, the input of [`ItemSide`].
+    items: Vec<FieldInput>,
+    item_side: std::sync::OnceLock<ItemSide>,
     /// The model's scores are logits of a softmax over the catalog ([`Objective::Catalog`]).
     softmax: bool,
     /// Whether a profile (user field values) may be given: not for a model that never saw
@@ -129,8 +136,25 @@ pub struct Recommender {
 }
 
 impl Recommender {
-    /// Checks that `items` describes every catalog entry with the model's vocabularies and
-    /// precomputes the item side.
+    /// The item side, computed on first use.
+    fn item_side(&self) -> &ItemSide {
+        self.item_side.get_or_init(|| {
+            let v_all = self.model.embed_items(&self.items);
+            let h_items = self
+                .model
+                .item_part(v_all.clone(), self.config.user.out_dim());
+            ItemSide { v_all, h_items }
+        })
+    }
+
+    /// Computes what does not depend on the user now rather than on the first recommendation
+    /// (a page calls it once it has shown that the model is ready).
+    pub fn warm(&self) {
+        self.item_side();
+    }
+
+    /// Checks that `items` describes every catalog entry with the model's vocabularies (the
+    /// item side is computed on first use, see [`Recommender::warm`]).
     pub fn new(
         model: Tanp,
         config: ModelConfig,
@@ -167,16 +191,15 @@ impl Recommender {
             }
         }
         let all: Vec<u32> = (0..catalog.len() as u32).collect();
-        let v_all = model.embed_items(&FieldInput::for_entities(items, &all, |_, _| false, device));
-        let h_items = model.item_part(v_all.clone(), config.user.out_dim());
+        let items = FieldInput::for_entities(items, &all, |_, _| false, device);
         let softmax = config.objective == Objective::Catalog;
         Ok(Recommender {
             model,
             config,
             catalog,
             index,
-            v_all,
-            h_items,
+            items,
+            item_side: std::sync::OnceLock::new(),
             softmax,
             accepts_profile: true,
             device: device.clone(),
@@ -290,7 +313,7 @@ impl Recommender {
         let n = support.len();
         let idx: Vec<i64> = support.iter().map(|s| s.0 as i64).collect();
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), &self.device);
-        let v = self.v_all.clone().select(0, idx);
+        let v = self.item_side().v_all.clone().select(0, idx);
         let [_, dv] = v.dims();
         let x = Tanp::join(u, v.reshape([1, n, dv]));
         let y = Tensor::<2>::from_data(
@@ -324,9 +347,12 @@ impl Recommender {
         let support = self.validate_support(support)?;
         let (u, adapted) = self.adapt(&support, profile)?;
         let mu = adapted.prior.mu.clone();
-        let raw =
-            self.model
-                .decode_items(u.clone(), mu.clone(), &adapted.film, self.h_items.clone());
+        let raw = self.model.decode_items(
+            u.clone(),
+            mu.clone(),
+            &adapted.film,
+            self.item_side().h_items.clone(),
+        );
         // The catalog objective's logits become each item's share of a softmax over the whole
         // catalog; log_norm is that softmax's log normaliser, [1, 1].
         let log_norm = self.softmax.then(|| logsumexp(raw.clone()));
@@ -409,9 +435,12 @@ impl Recommender {
         let z = adapted.prior.sample(eps);
         let idx: Vec<i64> = shown.iter().map(|&i| i as i64).collect();
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [shown.len()]), &self.device);
-        let raw = self
-            .model
-            .decode_items(u, z, &adapted.film, self.h_items.clone().select(0, idx));
+        let raw = self.model.decode_items(
+            u,
+            z,
+            &adapted.film,
+            self.item_side().h_items.clone().select(0, idx),
+        );
         let samples = match log_norm {
             Some(norm) => (raw - norm).exp(),
             None => self.model.to_score(raw),
@@ -428,10 +457,12 @@ impl Recommender {
     ) -> Result<Vec<f32>> {
         self.check_indexed(support)?;
         let (u, adapted) = self.adapt(support, profile)?;
-        read(
-            self.model
-                .decode_items(u, adapted.prior.mu, &adapted.film, self.h_items.clone()),
-        )
+        read(self.model.decode_items(
+            u,
+            adapted.prior.mu,
+            &adapted.film,
+            self.item_side().h_items.clone(),
+        ))
         .await
     }
 

@@ -168,6 +168,12 @@ impl Recommender {
         self.backend.clone()
     }
 
+    /// Computes the catalog's item side now (every item's embedding and its part of the
+    /// decoder) instead of on the first recommendation.
+    pub fn warm(&self) {
+        self.inner.warm();
+    }
+
     /// Number of soft clusters k.
     #[wasm_bindgen(getter)]
     pub fn k(&self) -> usize {

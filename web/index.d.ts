@@ -145,5 +145,8 @@ export declare class Recommender {
   recommend(request: RecommendRequest): Promise<Recommendation>;
   /** Every intermediate of the paper's Figure 2 for these ratings. */
   explain(request: { ratings: Rating[]; profile?: number[] }): Promise<Explanation>;
+  /** Computes the catalog's item side now instead of on the first recommendation (`load`
+   * schedules it right after it resolves). */
+  warm(): Promise<void>;
   free(): void;
 }

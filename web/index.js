@@ -509,7 +509,17 @@ export class Recommender {
     }
     model.backendReason = choice.reason;
     model.loadMs = now() - start;
+    // The catalog's item side is computed after the caller has heard that the model is ready
+    // (a macrotask later), not before: a visitor takes longer to rate than this takes.
+    setTimeout(() => model.warm().catch(() => {}), 0);
     return model;
+  }
+
+  /** Computes what does not depend on the visitor now instead of on the first recommendation. */
+  async warm() {
+    const start = now();
+    await this.#run((inner) => inner.warm());
+    measure("tanp:warm", start);
   }
 
   /**
