@@ -286,17 +286,13 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "catalog-dot",
-        about: "the catalog-mlp recipe with the dot head and widths 256 (z 128), every item \
-                field: a probe, its bundle is over the browser's 3 MB",
+        about: "the catalog recipe at widths 256 with every item field: a probe, its bundle is \
+                over the browser's 3 MB",
         flags: &[
             "--preset",
-            "catalog-mlp",
-            "--decoder-head",
-            "dot",
+            "catalog",
             "--hidden",
             "256",
-            "--z-dim",
-            "128",
             "--decoder-hidden",
             "256,256,128",
         ],
