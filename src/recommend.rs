@@ -109,8 +109,6 @@ impl Default for RankOptions {
 
 /// What does not depend on the user, computed once per recommender.
 struct ItemSide {
-    /// v_j of every catalog item (Eq. 5/6), `[M, v_dim]`.
-    v_all: Tensor<2>,
     /// The decoder's item side for every item (`W_v v_j` of its first layer, or the dot
     /// head's `[e_j | b_j]`), see [`crate::model::decoder::Decoder::item_part`].
     h_items: Tensor<2>,
@@ -124,8 +122,9 @@ pub struct Recommender {
     pub config: ModelConfig,
     pub catalog: Vec<CatalogItem>,
     index: HashMap<String, u32>,
-    /// Every catalog item's features, the input of [`ItemSide`].
-    items: Vec<FieldInput>,
+    /// Every catalog item's features (Eq. 5): the item side is computed from them once, the
+    /// support points' v_j on each call (v_j of the whole catalog is not kept).
+    items: FeatureTable,
     item_side: std::sync::OnceLock<ItemSide>,
     /// The model's scores are logits of a softmax over the catalog ([`Objective::Catalog`]).
     softmax: bool,
@@ -139,12 +138,17 @@ impl Recommender {
     /// The item side, computed on first use.
     fn item_side(&self) -> &ItemSide {
         self.item_side.get_or_init(|| {
-            let v_all = self.model.embed_items(&self.items);
-            let h_items = self
-                .model
-                .item_part(v_all.clone(), self.config.user.out_dim());
-            ItemSide { v_all, h_items }
+            let all: Vec<u32> = (0..self.catalog.len() as u32).collect();
+            let v_all = self.model.embed_items(&self.item_input(&all));
+            ItemSide {
+                h_items: self.model.item_part(v_all, self.config.user.out_dim()),
+            }
         })
+    }
+
+    /// The feature input of the catalog items at `rows`.
+    fn item_input(&self, rows: &[u32]) -> Vec<FieldInput> {
+        FieldInput::for_entities(&self.items, rows, |_, _| false, &self.device)
     }
 
     /// Computes what does not depend on the user now rather than on the first recommendation
@@ -190,8 +194,7 @@ impl Recommender {
                 )));
             }
         }
-        let all: Vec<u32> = (0..catalog.len() as u32).collect();
-        let items = FieldInput::for_entities(items, &all, |_, _| false, device);
+        let items = items.clone();
         let softmax = config.objective == Objective::Catalog;
         Ok(Recommender {
             model,
@@ -311,9 +314,8 @@ impl Recommender {
     /// `[u | v_j | y_j]` of every support point, `[1, n, x_dim + 1]`.
     fn support_points(&self, u: Tensor<2>, support: &[(u32, f32)]) -> Tensor<3> {
         let n = support.len();
-        let idx: Vec<i64> = support.iter().map(|s| s.0 as i64).collect();
-        let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), &self.device);
-        let v = self.item_side().v_all.clone().select(0, idx);
+        let rows: Vec<u32> = support.iter().map(|s| s.0).collect();
+        let v = self.model.embed_items(&self.item_input(&rows));
         let [_, dv] = v.dims();
         let x = Tanp::join(u, v.reshape([1, n, dv]));
         let y = Tensor::<2>::from_data(
