@@ -189,6 +189,12 @@ fn f32s(e: &Entry) -> Result<Vec<f32>> {
         .collect())
 }
 
+fn f16s(e: &Entry) -> Result<Vec<f32>> {
+    Ok(values(e, 2)?
+        .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32())
+        .collect())
+}
+
 fn f16_bytes(v: &[f32]) -> Vec<u8> {
     v.iter()
         .flat_map(|&x| f16::from_f32(x).to_le_bytes())
@@ -314,10 +320,7 @@ fn widen_compact(bytes: &[u8]) -> Result<Vec<u8>> {
             return Ok(vec![]);
         }
         match e.dtype.as_str() {
-            "F16" => {
-                let v = values(e, 2)?.map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32());
-                Ok(vec![Out::like(e, "F32", f32_bytes(v))])
-            }
+            "F16" => Ok(vec![Out::like(e, "F32", f32_bytes(f16s(e)?))]),
             "I8" => {
                 let scale_name = format!("{}{SCALE_SUFFIX}", e.name);
                 let scales = find(all, &scale_name)
@@ -332,10 +335,8 @@ fn widen_compact(bytes: &[u8]) -> Result<Vec<u8>> {
                     )));
                 }
                 // F16 scales (bundles from now on) or F32 (bundles written before).
-                let scales: Vec<f32> = if scales.dtype == "F16" {
-                    values(scales, 2)?
-                        .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32())
-                        .collect()
+                let scales = if scales.dtype == "F16" {
+                    f16s(scales)?
                 } else {
                     f32s(scales)?
                 };

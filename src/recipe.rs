@@ -314,17 +314,14 @@ pub fn expand_presets(args: Vec<String>) -> crate::error::Result<Vec<String>> {
 /// `tanp train` on your own data (`--dataset csv`) without a `--preset` trains the catalog
 /// recipe: the preset goes first, so every flag given overrides it.
 fn with_default_preset(mut args: Vec<String>) -> Vec<String> {
-    let has = |flag: &str, value: Option<&str>| {
-        args.iter().enumerate().any(|(i, a)| match value {
-            None => a == flag || a.starts_with(&format!("{flag}=")),
-            Some(v) => {
-                *a == format!("{flag}={v}")
-                    || (a == flag && args.get(i + 1).map(String::as_str) == Some(v))
-            }
-        })
-    };
-    let train = args.get(1).map(String::as_str) == Some("train");
-    if train && has("--dataset", Some("csv")) && !has("--preset", None) {
+    let own = args
+        .windows(2)
+        .any(|w| w[0] == "--dataset" && w[1] == "csv")
+        || args.iter().any(|a| a == "--dataset=csv");
+    let preset = args
+        .iter()
+        .any(|a| a == "--preset" || a.starts_with("--preset="));
+    if args.get(1).map(String::as_str) == Some("train") && own && !preset {
         args.splice(2..2, ["--preset".to_string(), "catalog".to_string()]);
     }
     args

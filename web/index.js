@@ -336,25 +336,21 @@ async function cachedBytes(url, sha256, progress) {
  */
 async function wasmResponse(url, sha256, progress) {
   const { cache, key, file, hit } = await cacheEntry(url, sha256);
-  const counted = (response) => {
+  // A response counted as it streams in; a cache hit (or a body-less response) counted whole
+  // and passed on itself, not copied through a counting stream: Chromium keeps the compiled
+  // code of a module streamed from Cache Storage beside its entry, and reuses it on the next
+  // visit only when the module comes from that same entry.
+  const counted = (response, whole) => {
     const size = Number(response.headers.get("Content-Length")) || 0;
     progress?.expect(size);
-    if (!response.body) {
+    if (whole || !response.body) {
       progress?.add(size, file);
       return response;
     }
     const count = new TransformStream({ transform(chunk, c) { progress?.add(chunk.length, file); c.enqueue(chunk); } });
     return new Response(response.body.pipeThrough(count), { headers: { "Content-Type": "application/wasm" } });
   };
-  if (hit) {
-    // The cached Response itself, not a copy through a counting stream: Chromium keeps the
-    // compiled code of a module streamed from Cache Storage beside its entry, and reuses it on
-    // the next visit only when the module comes from that same entry.
-    const size = Number(hit.headers.get("Content-Length")) || 0;
-    progress?.expect(size);
-    progress?.add(size, file);
-    return hit;
-  }
+  if (hit) return counted(hit, true);
   const response = await fetchOk(url);
   if (cache) {
     const copy = response.clone(); // an unread clone would hold the whole body: only with a cache

@@ -307,7 +307,9 @@ struct Categorical {
 }
 
 impl Categorical {
-    fn new(table: &Table, columns: &[usize], order: &[usize]) -> Categorical {
+    /// The fields of `columns` for the entities whose rows are `order` (`None`: a row the
+    /// file lacks, every field unknown).
+    fn new(table: &Table, columns: &[usize], order: &[Option<usize>]) -> Categorical {
         let multi: Vec<bool> = columns
             .iter()
             .map(|&c| {
@@ -319,10 +321,11 @@ impl Categorical {
             .collect();
         let mut vocabs: Vec<Vec<String>> = vec![vec!["unknown".into()]; columns.len()];
         let mut index: Vec<HashMap<String, u32>> = vec![HashMap::new(); columns.len()];
+        let none = csv::StringRecord::new();
         let values = order
             .iter()
             .map(|&row| {
-                let record = &table.rows[row].1;
+                let record = row.map_or(&none, |row| &table.rows[row].1);
                 columns
                     .iter()
                     .enumerate()
@@ -387,10 +390,9 @@ fn read_items(path: &Path) -> Result<Items> {
     let link = t.column(None, LINK, "link")?;
     let genres = t.column(None, GENRES, "genres")?;
     let mut index = HashMap::new();
-    let mut order = Vec::new();
     for (row, r) in t.rows.iter().enumerate() {
         let key = t.needed(r, id, "item id")?.to_string();
-        if index.insert(key, order.len() as u32).is_some() {
+        if index.insert(key, row as u32).is_some() {
             return Err(TanpError::parse(
                 path.display().to_string(),
                 r.0,
@@ -398,12 +400,12 @@ fn read_items(path: &Path) -> Result<Items> {
                 t.value(&r.1, id),
             ));
         }
-        order.push(row);
     }
     let content: Vec<usize> = (0..t.header.len())
         .filter(|c| ![Some(id), title, image, link].contains(&Some(*c)))
         .collect();
-    let fields = Categorical::new(&t, &content, &order);
+    let every: Vec<Option<usize>> = (0..t.rows.len()).map(Some).collect();
+    let fields = Categorical::new(&t, &content, &every);
     let opt = |r: &csv::StringRecord, c: Option<usize>| {
         c.map(|c| t.value(r, c).to_string())
             .filter(|v| !v.is_empty())
@@ -434,7 +436,7 @@ fn read_items(path: &Path) -> Result<Items> {
         })
         .collect();
     let table = if content.is_empty() {
-        FeatureTable::ids("item", order.len())
+        FeatureTable::ids("item", t.rows.len())
     } else {
         fields.table()?
     };
@@ -480,16 +482,14 @@ pub fn load(source: &Source) -> Result<(Dataset, ReadReport)> {
     };
     let (user_ids, mut histories) = histories(rows, &mut report);
     let n_items = item_ids.len();
+    let mut seen = vec![false; n_items];
+    for x in histories.iter().flatten() {
+        seen[x.item as usize] = true;
+    }
+    report.items_without_interactions = seen.iter().filter(|s| !**s).count();
     if feedback == Feedback::Implicit {
         add_negatives(&mut histories, n_items, &mut report);
     }
-    let mut seen = vec![false; n_items];
-    for x in histories.iter().flatten() {
-        if x.y >= feedback.liked_from() || feedback == Feedback::Explicit {
-            seen[x.item as usize] = true;
-        }
-    }
-    report.items_without_interactions = seen.iter().filter(|s| !**s).count();
     report.users = user_ids.len();
     report.items = n_items;
     let (users, profile_fields) = match &source.users {
@@ -636,32 +636,21 @@ fn histories(mut rows: Vec<Row>, report: &mut ReadReport) -> (Vec<String>, Vec<V
         };
         time.then(a.order.cmp(&b.order))
     });
+    // From the last row back, each user-item pair's first sight is its last rating.
     let mut histories: Vec<Vec<Interaction>> = vec![Vec::new(); user_ids.len()];
-    let mut at: Vec<HashMap<u32, usize>> = vec![HashMap::new(); user_ids.len()];
-    for r in rows {
+    let mut seen = std::collections::HashSet::new();
+    for r in rows.into_iter().rev() {
         let u = user_index[&r.user];
-        let point = Interaction {
-            item: r.item,
-            y: r.y,
-        };
-        match at[u].get(&r.item) {
-            Some(&i) => {
-                report.duplicates += 1;
-                histories[u].remove(i);
-                for v in at[u].values_mut() {
-                    if *v > i {
-                        *v -= 1;
-                    }
-                }
-                at[u].insert(r.item, histories[u].len());
-                histories[u].push(point);
-            }
-            None => {
-                at[u].insert(r.item, histories[u].len());
-                histories[u].push(point);
-            }
+        if seen.insert((u, r.item)) {
+            histories[u].push(Interaction {
+                item: r.item,
+                y: r.y,
+            });
+        } else {
+            report.duplicates += 1;
         }
     }
+    histories.iter_mut().for_each(|h| h.reverse());
     report.interactions = histories.iter().map(Vec::len).sum();
     (user_ids, histories)
 }
@@ -692,21 +681,12 @@ fn read_users(
     if content.is_empty() {
         return Ok((FeatureTable::ids("user", user_ids.len()), Vec::new()));
     }
-    // Users without a row in the users file get every field unknown: a row index past the end.
-    let missing = t.rows.len();
-    let order: Vec<usize> = user_ids
+    // Users without a row in the users file get every field unknown.
+    let order: Vec<Option<usize>> = user_ids
         .iter()
-        .map(|u| row_of.get(u.as_str()).copied().unwrap_or(missing))
+        .map(|u| row_of.get(u.as_str()).copied())
         .collect();
-    let mut padded = Table {
-        path: t.path.clone(),
-        header: t.header.clone(),
-        rows: t.rows.clone(),
-    };
-    padded
-        .rows
-        .push((0, csv::StringRecord::from(vec![""; t.header.len()])));
-    let fields = Categorical::new(&padded, &content, &order);
+    let fields = Categorical::new(&t, &content, &order);
     let profile = fields
         .names
         .iter()

@@ -183,13 +183,12 @@ pub fn kmeans(
     let mut labels = vec![0usize; n];
     for _ in 0..iterations {
         for (i, label) in labels.iter_mut().enumerate() {
-            *label = (0..k)
-                .min_by(|&a, &b| {
-                    let da = dist2(row(i), &centroids[a * dim..(a + 1) * dim]);
-                    let db = dist2(row(i), &centroids[b * dim..(b + 1) * dim]);
-                    da.total_cmp(&db)
-                })
-                .unwrap_or(0);
+            *label = centroids
+                .chunks(dim)
+                .map(|c| dist2(row(i), c))
+                .enumerate()
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map_or(0, |(j, _)| j);
         }
         let mut sums = vec![0f32; k * dim];
         let mut counts = vec![0usize; k];

@@ -194,16 +194,16 @@ impl Tanp {
             .customization
             .as_ref()
             .map(|m| m.from_points(expand(m.m_phi.forward(xy)), weights));
-        let film = self.decoder.film(identity.as_ref().map(|i| i.o.clone()));
-        Adapted {
-            prior,
-            identity,
-            film,
-        }
+        self.adapted(prior, identity)
     }
 
     fn adapt_with(&self, prior: Gaussian, xy: Tensor<3>, support: Tensor<2>) -> Adapted {
         let identity = self.customization.as_ref().map(|m| m.forward(xy, support));
+        self.adapted(prior, identity)
+    }
+
+    /// The adapted task from its prior and task identity: the FiLM parameters (Eq. 15/16).
+    fn adapted(&self, prior: Gaussian, identity: Option<TaskIdentity>) -> Adapted {
         let film = self.decoder.film(identity.as_ref().map(|i| i.o.clone()));
         Adapted {
             prior,
