@@ -202,7 +202,14 @@ fn f16_bytes(v: &[f32]) -> Vec<u8> {
 }
 
 fn f32_bytes(v: impl IntoIterator<Item = f32>) -> Vec<u8> {
-    v.into_iter().flat_map(f32::to_le_bytes).collect()
+    // Sized up front and filled in a plain loop: this runs on every page load, mostly in the
+    // browser's baseline wasm tier, where an iterator adapter per value costs several times more.
+    let v = v.into_iter();
+    let mut out = Vec::with_capacity(4 * v.size_hint().0);
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
 }
 
 /// F32 tensors stored as F16 (round to nearest even).
@@ -341,10 +348,14 @@ fn widen_compact(bytes: &[u8]) -> Result<Vec<u8>> {
                     f32s(scales)?
                 };
                 let cols = e.shape[1].max(1);
-                let v = values(e, 1)?
-                    .enumerate()
-                    .map(|(i, b)| b[0] as i8 as f32 * scales[i / cols]);
-                Ok(vec![Out::like(e, "F32", f32_bytes(v))])
+                values(e, 1).map(drop)?; // the size check
+                let mut wide = Vec::with_capacity(4 * e.data.len());
+                for (row, &scale) in e.data.chunks(cols).zip(&scales) {
+                    for &b in row {
+                        wide.extend_from_slice(&(b as i8 as f32 * scale).to_le_bytes());
+                    }
+                }
+                Ok(vec![Out::like(e, "F32", wide)])
             }
             _ => copy(e),
         }
