@@ -10,6 +10,7 @@
 #   scripts/experiments.sh clusters [DATA]     Not in the paper: Last.FM and Gowalla with
 #                                              co-occurrence item clusters (--item-clusters),
 #                                              TaNP's three variants and MeLU, 3 seeds
+#   scripts/experiments.sh audit [DATA]        Issue 17: the ML-1M protocol audit (see audit())
 #   scripts/experiments.sh all [DATA]
 #
 # Protocol: N_S = 20 unless said otherwise; ML-1M and Gowalla draw a 7:1:2 user split per seed
@@ -55,6 +56,8 @@ one() {
   local start=$SECONDS
   case $name in
     # Names may carry a prefix (ns10-, lambda0.1-, ...): match the method anywhere.
+    *random*) "$BIN" baseline --method random --dataset "$dataset" --data-dir "$DATA" \
+               "${split[@]}" --seed "$seed" --quiet --results "$file" "$@" >/dev/null ;;
     *popularity*) "$BIN" baseline --method popularity --dataset "$dataset" --data-dir "$DATA" \
                    "${split[@]}" --seed "$seed" --quiet --results "$file" "$@" >/dev/null ;;
     *melu*) "$BIN" baseline --method melu --dataset "$dataset" --data-dir "$DATA" "${split[@]}" \
@@ -140,7 +143,48 @@ clusters() {
   done
 }
 
+# The ML-1M protocol audit (issue 17; results/audit/ml-1m, docs/results.md): what each protocol
+# choice the paper leaves open does to the nine columns. Random and popularity rankings need no
+# training, so every variant gets them on 3 splits; Gating-FiLM runs on the variants named in
+# AUDIT_TANP (default: the paper's protocol and file-order support sets; ~5 min per run).
+#   paper      the paper's protocol as we run it (random support, query = the rest, 40-200)
+#   fileorder  support = the first N_S ratings in the file's order, query = the rest
+#   len30      users with 30-200 ratings (the official code's filter for N_S 20 + query 10)
+#   q20, q40   at most 20 / 40 query items per user (drawn at random)
+#   noyear     items without the year field (TaNP only: the rankers ignore content)
+AUDIT_VARIANTS="paper fileorder len30 q20 q40"
+variant_flags() {
+  case $1 in
+    paper) ;;
+    fileorder) echo --support-order file ;;
+    len30) echo --min-len 30 ;;
+    q20) echo --query-size 20 ;;
+    q40) echo --query-size 40 ;;
+    noyear) echo --drop-item-field year ;;
+    *) echo "unknown audit variant $1" >&2; exit 2 ;;
+  esac
+}
+audit() {
+  OUT=results/audit RUNS=runs/audit
+  for v in $AUDIT_VARIANTS; do
+    for seed in 1 2 3; do
+      # shellcheck disable=SC2046
+      one ml-1m "$v-random" "$seed" $(variant_flags "$v")
+      # shellcheck disable=SC2046
+      one ml-1m "$v-popularity" "$seed" $(variant_flags "$v")
+    done
+  done
+  for v in ${AUDIT_TANP:-paper fileorder}; do
+    for seed in ${SEEDS:-1 2 3}; do
+      # shellcheck disable=SC2046
+      one ml-1m "$v-tanp-gating-film" "$seed" $(variant_flags "$v") --decoder gating-film
+    done
+  done
+  python3 scripts/table.py results/audit/ml-1m
+}
+
 case $what in
+  audit) audit; exit ;;
   tables) tables ;;
   clusters) clusters ;;
   support) support ;;
@@ -152,6 +196,6 @@ case $what in
     table ml-1m 1; table gowalla 1
     support
     for seed in 2 3; do table ml-1m "$seed"; table gowalla "$seed"; done ;;
-  *) echo "usage: $0 tables|support|sensitivity|clusters|all [DATA]" >&2; exit 2 ;;
+  *) echo "usage: $0 tables|support|sensitivity|clusters|audit|all [DATA]" >&2; exit 2 ;;
 esac
 python3 scripts/table.py "$OUT"/*/ 2>/dev/null || true

@@ -56,6 +56,22 @@ pub fn popularity(data: &Dataset, episodes: &Episodes, tasks: &[Task]) -> Vec<Ra
         .collect()
 }
 
+/// Ranks every query item at random (seeded): what each metric gives a ranking that knows
+/// nothing, under the protocol's query sizes and rating mix.
+pub fn random(tasks: &[Task], seed: u64) -> Vec<Ranking> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    tasks
+        .iter()
+        .map(|t| Ranking {
+            user: t.user,
+            items: t.query.iter().map(|x| x.item).collect(),
+            truth: t.query.iter().map(|x| x.y).collect(),
+            scores: t.query.iter().map(|_| rng.random::<f32>()).collect(),
+        })
+        .collect()
+}
+
 /// MeLU's settings. Local updates adapt the decision layers to each task's support set with
 /// plain gradient steps; the global update (Adam) uses the first-order MAML gradient of the
 /// query loss at the adapted weights.

@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use tanp::data::gowalla::{Subset, from_lists};
-use tanp::data::split::{SplitConfig, make_episodes};
+use tanp::data::split::{SplitConfig, SupportOrder, make_episodes};
 use tanp::data::{lastfm, movielens};
 use tanp::error::TanpError;
 
@@ -306,4 +306,68 @@ fn split_is_seeded_filters_lengths_and_draws_the_support() {
     .unwrap();
     assert_ne!(a.train, other.train);
     assert!(make_episodes(&data, &SplitConfig { n_s: 8, ..cfg }).is_err());
+}
+
+#[test]
+fn the_audit_protocols_take_the_file_order_support_and_cap_the_query() {
+    let d = movielens_fixture("ml-audit");
+    let mut data = movielens::load(&d).unwrap();
+    // 40 users with 12 interactions each whose ratings are their positions (1..=5 repeating).
+    data.histories = (0..40)
+        .map(|_| {
+            (0..12)
+                .map(|j| tanp::task::Interaction {
+                    item: (j % 2) as u32,
+                    y: (1 + j % 5) as f32,
+                })
+                .collect()
+        })
+        .collect();
+    let base = SplitConfig {
+        min_len: 8,
+        max_len: 12,
+        n_s: 4,
+        ..SplitConfig::default()
+    };
+    let file = make_episodes(
+        &data,
+        &SplitConfig {
+            support_order: SupportOrder::File,
+            ..base.clone()
+        },
+    )
+    .unwrap();
+    for t in &file.train {
+        let history = &data.histories[t.user as usize];
+        assert_eq!(t.support, history[..4], "the first N_S in file order");
+        assert_eq!(t.query, history[4..], "the rest, in file order");
+    }
+    let capped = make_episodes(
+        &data,
+        &SplitConfig {
+            query_size: Some(5),
+            ..base.clone()
+        },
+    )
+    .unwrap();
+    assert!(
+        capped
+            .train
+            .iter()
+            .all(|t| t.support.len() == 4 && t.query.len() == 5)
+    );
+    // A cap above the query's length changes nothing.
+    let loose = make_episodes(
+        &data,
+        &SplitConfig {
+            query_size: Some(100),
+            ..base.clone()
+        },
+    )
+    .unwrap();
+    let plain = make_episodes(&data, &base).unwrap();
+    assert_eq!(
+        (loose.train, loose.valid, loose.test),
+        (plain.train, plain.valid, plain.test)
+    );
 }

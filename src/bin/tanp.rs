@@ -68,7 +68,7 @@ enum Command {
     /// Time `recommend` natively: the median of repeated calls over the whole catalog.
     Bench(BenchArgs),
     /// Evaluate a baseline on the same test tasks: popularity, or MeLU (first-order MAML).
-    Baseline(BaselineArgs),
+    Baseline(Box<BaselineArgs>),
     /// The catalog protocol (not in the paper): every catalog item ranked for held-out users
     /// from N_S = 3, 5, 10, 20 of their ratings; a trained run or a baseline tuned on validation.
     Catalog(CatalogArgs),
@@ -138,6 +138,8 @@ enum BaselineMethod {
     Popularity,
     /// MeLU (Lee et al., KDD 2019) on TaNP's embeddings, trained by first-order MAML.
     Melu,
+    /// Query items in a random order (by --seed): each metric's floor under the protocol.
+    Random,
 }
 
 #[derive(Args)]
@@ -536,6 +538,12 @@ fn cmd_baseline(args: BaselineArgs) -> Result<()> {
             let model = json!({"method": "popularity", "score": "positive training interactions (rating >= 4 / label 1), ties by interactions"});
             (model, json!(null), None, rankings, swapped_rankings, 0.0)
         }
+        BaselineMethod::Random => {
+            let rankings = tanp::baselines::random(&episodes.test, args.seed);
+            let swapped_rankings = tanp::baselines::random(&swapped, args.seed);
+            let model = json!({"method": "random", "score": "uniform random, seeded by --seed"});
+            (model, json!(null), None, rankings, swapped_rankings, 0.0)
+        }
         BaselineMethod::Melu => {
             // TaNP's embeddings, and a decision network as wide as TaNP's decoder.
             let embeddings = tanp::recipe::sized_config(&data, args.sizes == Sizes::Official);
@@ -801,6 +809,8 @@ fn baseline_data(args: &CatalogDataArgs) -> Result<DataArgs> {
         n_s: 20,
         min_len: None,
         max_len: None,
+        support_order: Default::default(),
+        query_size: None,
         item_clusters: None,
         item_id_field: false,
         drop_item_fields: Vec::new(),
@@ -825,7 +835,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd_eval(a),
         Command::Recommend(a) => cmd_recommend(a),
         Command::Export(a) => cmd_export(a),
-        Command::Baseline(a) => cmd_baseline(a),
+        Command::Baseline(a) => cmd_baseline(*a),
         Command::Serve(a) => tanp::serve::serve(
             &a.dir,
             a.port,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clusters::{ClusterConfig, cluster_field, item_clusters};
 use super::generic;
-use super::split::{SplitConfig, make_episodes};
+use super::split::{SplitConfig, SupportOrder, make_episodes};
 use super::{Dataset, DatasetName, Episodes};
 use crate::error::{Result, TanpError};
 use crate::features::FeatureTable;
@@ -47,6 +47,16 @@ pub struct DataSpec {
     pub min_len: Option<usize>,
     #[arg(long)]
     pub max_len: Option<usize>,
+    /// Which interactions form the support set: `random` (the paper's and the official code's)
+    /// or `file` (the first N_S in the data file's order; for the protocol audit).
+    #[arg(long, value_enum, default_value = "random")]
+    #[serde(default)]
+    pub support_order: SupportOrder,
+    /// Keep at most this many query interactions per task, drawn at random (default: all the
+    /// remaining ones, as in the paper; for the protocol audit).
+    #[arg(long, value_name = "N")]
+    #[serde(default)]
+    pub query_size: Option<usize>,
     /// Add K co-occurrence item clusters, computed from the training users' positives, as an
     /// item content field (not in the paper, which uses item ids only on Last.FM and Gowalla;
     /// see src/data/clusters.rs). Off by default.
@@ -62,17 +72,17 @@ pub struct DataSpec {
     #[arg(long = "drop-item-field", value_name = "NAME")]
     #[serde(default)]
     pub drop_item_fields: Vec<String>,
-    /// Your own data (`--dataset csv`): the interactions file, CSV or TSV with a header (user,
-    /// item, optional rating and time columns; src/data/generic.rs).
+    /// Your own data (`--dataset csv`): the interactions file, CSV or TSV with a header, or
+    /// Parquet (`.parquet`): user, item, optional rating and time columns (src/data/generic.rs).
     #[arg(long, value_name = "FILE")]
     #[serde(default)]
     pub interactions: Option<PathBuf>,
-    /// Your own data: the items file (id, title, optional image and link URLs, any categorical
-    /// or `|`-separated multi-valued columns).
+    /// Your own data: the items file, CSV, TSV or Parquet (id, title, optional image and link
+    /// URLs, any categorical or multi-valued columns: `|`-separated text, or Parquet lists).
     #[arg(long, value_name = "FILE")]
     #[serde(default)]
     pub items: Option<PathBuf>,
-    /// Your own data: the users file (id and categorical columns).
+    /// Your own data: the users file, CSV, TSV or Parquet (id and categorical columns).
     #[arg(long, value_name = "FILE")]
     #[serde(default)]
     pub users: Option<PathBuf>,
@@ -159,6 +169,8 @@ impl DataSpec {
             max_len: self
                 .max_len
                 .unwrap_or(if own { usize::MAX } else { paper.max_len }),
+            support_order: self.support_order,
+            query_size: self.query_size,
             ..paper
         }
     }

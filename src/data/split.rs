@@ -22,6 +22,25 @@ pub struct SplitConfig {
     pub max_len: usize,
     /// N_S, the support size (paper: 20, 15 or 10).
     pub n_s: usize,
+    /// Which N_S interactions form the support set (paper and official code: random).
+    #[serde(default)]
+    pub support_order: SupportOrder,
+    /// At most this many of the remaining interactions form the query set, drawn at random
+    /// (paper: none, "remaining interactions are set as the query set"). For the protocol audit.
+    #[serde(default)]
+    pub query_size: Option<usize>,
+}
+
+/// How a task's interactions are divided into support and query sets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SupportOrder {
+    /// A random N_S (the official code shuffles each history; the paper says "randomly").
+    #[default]
+    Random,
+    /// The first N_S in the data file's order, the query the rest in that order (ML-1M's
+    /// MeLU file has no timestamps, so this is the closest to "the first ratings" it allows).
+    File,
 }
 
 impl Default for SplitConfig {
@@ -33,6 +52,8 @@ impl Default for SplitConfig {
             min_len: 40,
             max_len: 200,
             n_s: 20,
+            support_order: SupportOrder::Random,
+            query_size: None,
         }
     }
 }
@@ -40,7 +61,8 @@ impl Default for SplitConfig {
 /// Splits the users, as the official code does: shuffle all users, the first 70% train, the
 /// next 10% validate, the rest test (before the length filter); then keep users in the length
 /// range, drop test and validation interactions with items no training user has seen, and draw
-/// each task's support set at random.
+/// each task's support set at random (or take the first N_S, [`SupportOrder::File`]), the rest
+/// (or `query_size` of it) being the query set.
 pub fn make_episodes(data: &Dataset, cfg: &SplitConfig) -> Result<Episodes> {
     if cfg.n_s == 0 || cfg.min_len <= cfg.n_s || cfg.min_len > cfg.max_len {
         return Err(TanpError::Config(format!(
@@ -78,11 +100,17 @@ pub fn make_episodes(data: &Dataset, cfg: &SplitConfig) -> Result<Episodes> {
                     .filter(|x| !restrict || seen.contains(&x.item))
                     .copied()
                     .collect();
-                points.shuffle(&mut rng);
+                if cfg.support_order == SupportOrder::Random {
+                    points.shuffle(&mut rng);
+                }
                 if points.len() <= cfg.n_s {
                     return None;
                 }
-                let query = points.split_off(cfg.n_s);
+                let mut query = points.split_off(cfg.n_s);
+                if let Some(q) = cfg.query_size.filter(|&q| q < query.len()) {
+                    query.shuffle(&mut rng);
+                    query.truncate(q);
+                }
                 Some(Task {
                     user: u,
                     support: points,
