@@ -156,3 +156,117 @@ fn bad_rows_name_the_file_the_line_and_what_was_expected() {
     let err = "user=a,shoe=b".parse::<Columns>().unwrap_err().to_string();
     assert!(err.contains("unknown role \"shoe\""), "{err}");
 }
+
+/// Writes a Parquet file with the parquet crate's low-level writer: `schema` in Parquet's
+/// message syntax, then each column in order.
+fn write_parquet(path: &Path, schema: &str, columns: Vec<Column>) {
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let schema = Arc::new(parquet::schema::parser::parse_message_type(schema).unwrap());
+    let props = WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build();
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = SerializedFileWriter::new(file, schema, Arc::new(props)).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    let mut columns = columns.into_iter();
+    while let Some(mut out) = group.next_column().unwrap() {
+        match columns.next().unwrap() {
+            Column::Text(values, def, rep) => {
+                let values: Vec<parquet::data_type::ByteArray> =
+                    values.iter().map(|v| (*v).into()).collect();
+                out.typed::<parquet::data_type::ByteArrayType>()
+                    .write_batch(&values, def.as_deref(), rep.as_deref())
+                    .unwrap();
+            }
+            Column::Long(values) => {
+                out.typed::<parquet::data_type::Int64Type>()
+                    .write_batch(&values, None, None)
+                    .unwrap();
+            }
+            Column::Double(values) => {
+                out.typed::<parquet::data_type::DoubleType>()
+                    .write_batch(&values, None, None)
+                    .unwrap();
+            }
+        }
+        out.close().unwrap();
+    }
+    group.close().unwrap();
+    writer.close().unwrap();
+}
+
+/// One column's values (with definition and repetition levels for optional and list columns).
+enum Column {
+    Text(Vec<&'static str>, Option<Vec<i16>>, Option<Vec<i16>>),
+    Long(Vec<i64>),
+    Double(Vec<f64>),
+}
+
+#[test]
+fn parquet_files_read_as_their_csv_twins_with_lists_as_multi_valued_fields() {
+    let d = dir("parquet");
+    let interactions = d.join("ratings.parquet");
+    write_parquet(
+        &interactions,
+        "message ratings { REQUIRED BYTE_ARRAY user (UTF8); REQUIRED INT64 item; \
+         REQUIRED DOUBLE rating; REQUIRED INT64 timestamp (TIMESTAMP(MILLIS,true)); }",
+        vec![
+            Column::Text(vec!["u1", "u1", "u2", "u1", "u2"], None, None),
+            Column::Long(vec![10, 20, 10, 10, 30]),
+            Column::Double(vec![10.0, 0.0, 5.0, 8.0, 2.5]),
+            Column::Long(vec![300, 100, 50, 400, 60]),
+        ],
+    );
+    let items = d.join("items.parquet");
+    // genres: a list column ([Comedy, Drama], [Drama], null); brand: optional (null for 20).
+    write_parquet(
+        &items,
+        "message items { REQUIRED INT64 id; REQUIRED BYTE_ARRAY title (UTF8); \
+         OPTIONAL group genres (LIST) { REPEATED group list { OPTIONAL BYTE_ARRAY element (UTF8); } } \
+         OPTIONAL BYTE_ARRAY brand (UTF8); }",
+        vec![
+            Column::Long(vec![10, 20, 30]),
+            Column::Text(vec!["Alpha", "Beta", "Gamma"], None, None),
+            Column::Text(
+                vec!["Comedy", "Drama", "Drama"],
+                Some(vec![3, 3, 3, 0]),
+                Some(vec![0, 1, 0, 0]),
+            ),
+            Column::Text(vec!["acme", "zeta"], Some(vec![1, 0, 1]), None),
+        ],
+    );
+    let csv_interactions = write(
+        &d,
+        "ratings.csv",
+        "user,item,rating,timestamp\nu1,10,10,300\nu1,20,0,100\nu2,10,5,50\nu1,10,8,400\nu2,30,2.5,60\n",
+    );
+    let csv_items = write(
+        &d,
+        "items.csv",
+        "id,title,genres,brand\n10,Alpha,Comedy|Drama,acme\n20,Beta,Drama,\n30,Gamma,,zeta\n",
+    );
+    let with_items = |interactions: PathBuf, items: PathBuf| {
+        let mut s = source(interactions);
+        s.items = Some(items);
+        load(&s).unwrap()
+    };
+    let (parquet, parquet_report) = with_items(interactions, items);
+    let (csv, csv_report) = with_items(csv_interactions, csv_items);
+    assert_eq!(parquet_report, csv_report);
+    assert_eq!(parquet.histories, csv.histories);
+    assert_eq!(parquet.catalog, csv.catalog);
+    assert_eq!(parquet.items, csv.items);
+    assert_eq!(parquet.catalog[0].genres, ["Comedy", "Drama"]);
+    // Time order and the merged repeat (u1 rated item 10 twice: the later 8 is kept).
+    assert_eq!(parquet_report.duplicates, 1);
+
+    // Not a Parquet file: an error that names it.
+    let fake = write(&d, "fake.parquet", "user,item\n1,2\n");
+    let err = load(&source(fake)).unwrap_err().to_string();
+    assert!(
+        err.contains("fake.parquet") && err.contains("Parquet"),
+        "{err}"
+    );
+}

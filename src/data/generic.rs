@@ -1,6 +1,7 @@
-//! Your own data: interactions from a CSV or TSV file with a header line, and optionally an
-//! items file (titles, categorical and multi-valued fields, image and link URLs) and a users
-//! file (categorical fields), read with the `csv` crate.
+//! Your own data: interactions from a CSV or TSV file with a header line, or a Parquet file, and
+//! optionally an items file (titles, categorical and multi-valued fields, image and link URLs)
+//! and a users file (categorical fields) in either format, read with the `csv` and `parquet`
+//! crates.
 //!
 //! Columns are found by their header names ([`Columns`]; `--columns user=uid,item=sku` names
 //! them). Without a rating column the data is implicit feedback, and each user gets as many
@@ -173,12 +174,21 @@ fn normalise(name: &str) -> String {
 }
 
 impl Table {
-    /// Reads `path`: tab-separated when its name ends in `.tsv` or `.tab` or its first line
-    /// holds a tab, else comma-separated; quotes as in RFC 4180.
+    /// Reads `path`: Parquet when its name ends in `.parquet` or `.pq` ([`super::parquet_rows`]);
+    /// tab-separated when it ends in `.tsv` or `.tab` or its first line holds a tab, else
+    /// comma-separated; quotes as in RFC 4180.
     fn read(path: &Path) -> Result<Table> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if matches!(ext.to_ascii_lowercase().as_str(), "parquet" | "pq") {
+            let (header, rows) = super::parquet_rows::read(path)?;
+            return Ok(Table {
+                path: path.to_path_buf(),
+                header: header.iter().map(|h| normalise(h)).collect(),
+                rows,
+            });
+        }
         let text = super::read_text(path)?;
         let first = text.lines().next().unwrap_or("");
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         let tab = matches!(ext, "tsv" | "tab") || first.contains('\t');
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(if tab { b'\t' } else { b',' })

@@ -7,6 +7,7 @@ pub mod generic;
 pub mod gowalla;
 pub mod lastfm;
 pub mod movielens;
+pub mod parquet_rows;
 pub mod spec;
 pub mod split;
 pub mod synthetic;
