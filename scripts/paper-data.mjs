@@ -31,6 +31,11 @@ const METHODS = [
   { run: "clusters-tanp-plain", name: "TaNP (w/o tm) + item clusters (not in the paper)", paper: "TaNP (w/o tm)", script: "clusters", only: CLUSTERED },
   { run: "clusters-tanp-film", name: "TaNP (FiLM) + item clusters (not in the paper)", paper: "TaNP (FiLM)", script: "clusters", only: CLUSTERED },
   { run: "clusters-tanp-gating-film", name: "TaNP (Gating-FiLM) + item clusters (not in the paper)", short: "TaNP + clusters", paper: "TaNP (Gating-FiLM)", script: "clusters", only: CLUSTERED },
+  // Issue 17's protocol audit: the official code's history filter (N_S + query_size = 30 to 200
+  // ratings) instead of the paper's stated 40-200, and the validation search on it.
+  { run: "len30-popularity", dir: "results/audit", name: "Popularity, users with 30-200 ratings (the official code's filter)", paper: null, script: "audit", only: ["ml-1m"] },
+  { run: "len30-tanp-gating-film", dir: "results/audit", name: "TaNP (Gating-FiLM), users with 30-200 ratings (the official code's filter)", paper: "TaNP (Gating-FiLM)", script: "audit", only: ["ml-1m"] },
+  { run: "chosen", dir: "results/search", prefix: true, name: "TaNP (Gating-FiLM), 30-200 ratings, the recipe chosen on validation (scripts/ml1m-search.sh)", paper: "TaNP (Gating-FiLM)", script: "scripts/ml1m-search.sh grid; scripts/ml1m-search.sh combine; scripts/ml1m-search.sh chosen", only: ["ml-1m"] },
 ];
 /** The methods whose rows a dataset's table has. */
 const methodsOf = (dataset) => METHODS.filter((m) => !m.only || m.only.includes(dataset));
@@ -44,13 +49,22 @@ const std = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean
  * `best_epoch`, `curve` (the learning curve, TaNP runs) and `loss_kind` are for the curves only.
  */
 const runsCache = new Map();
-function runsOf(dataset) {
-  if (!runsCache.has(dataset)) runsCache.set(dataset, readRuns(dataset));
-  return runsCache.get(dataset);
+function runsOf(dataset, folder = "results/experiments") {
+  const key = `${folder}/${dataset}`;
+  if (!runsCache.has(key)) runsCache.set(key, readRuns(dataset, folder));
+  return runsCache.get(key);
 }
 
-function readRuns(dataset) {
-  const dir = path.join(ROOT, "results/experiments", dataset);
+/** A method's runs: by its name, or (`prefix`) the one run name that starts with it. */
+function runsOfMethod(dataset, m) {
+  const runs = runsOf(dataset, m.dir);
+  if (!m.prefix) return runs[m.run];
+  const names = Object.keys(runs).filter((n) => n.startsWith(`${m.run}-`));
+  return names.length === 1 ? runs[names[0]] : undefined;
+}
+
+function readRuns(dataset, folder) {
+  const dir = path.join(ROOT, folder, dataset);
   const out = {};
   if (!fs.existsSync(dir)) return out;
   for (const f of fs.readdirSync(dir).sort()) {
@@ -59,7 +73,7 @@ function readRuns(dataset) {
     const r = readJson(path.join(dir, f));
     (out[m[1]] ??= []).push({
       seed: Number(m[2]),
-      file: `results/experiments/${dataset}/${f}`,
+      file: `${folder}/${dataset}/${f}`,
       command: r.command,
       commit: r.commit,
       wall_seconds: r.wall_seconds,
@@ -97,7 +111,7 @@ const ABLATION_COLUMNS = ["P@5", "NDCG@5", "MAP@5"];
 function supportAblation() {
   const pick = (values) => ABLATION_COLUMNS.map((c) => values[COLUMNS.indexOf(c)]);
   const rows = DATASETS.flatMap((d) => methodsOf(d.id).flatMap((m) => {
-    const runs = runsOf(d.id)[m.run] ?? [];
+    const runs = runsOfMethod(d.id, m) ?? [];
     if (!runs.length || runs.some((r) => !r.swapped)) return [];
     const avg = (key) => pick(COLUMNS.map((_, i) => mean(runs.map((r) => r[key][i]))));
     return [{ dataset: d.id, dataset_name: d.name, run: m.run, name: m.name, seeds: runs.length,
@@ -154,12 +168,11 @@ function catalogTables() {
 export function buildPaperData() {
   const paper = readJson(path.join(ROOT, "results/paper/tables.json"));
   const tables = DATASETS.map((d) => {
-    const runs = runsOf(d.id);
     return {
       ...d,
-      rows: methodsOf(d.id).map((m) => ({
+      rows: methodsOf(d.id).map(({ dir, prefix, ...m }) => ({
         ...m,
-        ours: runs[m.run] ? summary(runs[m.run]) : null,
+        ours: runsOfMethod(d.id, { dir, prefix, ...m }) ? summary(runsOfMethod(d.id, { dir, prefix, ...m })) : null,
         paper_values: m.paper ? paper.tables[d.id][m.paper] : null,
       })),
     };

@@ -2,9 +2,11 @@
 //! computes in F32 on every backend:
 //! - `f16`: every F32 tensor stored as F16 (half the bytes; rounding error below 0.05%);
 //! - `q8`: the embedding tables (most of the bytes: one row per actor, director, ZIP code, ...)
-//!   stored as I8 with one F16 scale per row (`<name>.q8_scale`, symmetric absmax: `x = q *
-//!   scale`; bundles written before 2026-12-02 have F32 scales, still read), everything else as F16. A quarter of the F32 bytes for the tables; per-value error
-//!   at most half a step, `max|row| / 254`. With [`Q8Scope::Matrices`] the linear layers'
+//!   stored as I8 with one scale per row (`<name>.q8_scale`, symmetric absmax: `x = q * scale`),
+//!   the scale log-coded in a byte relative to the table's largest ([`to_q8`]; bundles written
+//!   before 2026-12-03 have F16 or F32 scales, still read), everything else as F16. A quarter of
+//!   the F32 bytes for the tables; per-value error at most half a step, `max|row| / 254` times
+//!   at most 2^(1/16) for the coded scale. With [`Q8Scope::Matrices`] the linear layers'
 //!   weight matrices too (wide models, whose layers outweigh their tables).
 //!
 //! Both directions rewrite the header and the data; nothing else in the file changes.
@@ -67,6 +69,33 @@ fn index(v: &Value) -> Option<usize> {
 
 /// The suffix of the tensor holding the per-row scales of an I8 tensor.
 pub const SCALE_SUFFIX: &str = ".q8_scale";
+/// The suffix of the one-value F32 tensor that U8 (log-coded) scales are relative to.
+pub const SCALE_MAX_SUFFIX: &str = ".q8_scale_max";
+
+/// Steps per octave of the log-coded scales: a row's scale is `max x 2^(-code / STEPS)`, so a
+/// code costs at most 2^(1/16) - 1 = 4.4 % of the row's int8 range and spans 2^-16 of `max`.
+const LOG_STEPS: f32 = 16.0;
+
+/// The scale a U8 code stands for (the same function codes and decodes).
+fn log_scale(max: f32, code: u8) -> f32 {
+    max * (-(code as f32) / LOG_STEPS).exp2()
+}
+
+/// The code of the smallest coded scale at least `scale` (so that no value is clipped), or the
+/// smallest scale there is when `scale` is below it.
+fn log_code(max: f32, scale: f32) -> u8 {
+    if max <= 0.0 || scale <= 0.0 {
+        return u8::MAX;
+    }
+    let mut code = (-(scale / max).log2() * LOG_STEPS)
+        .floor()
+        .clamp(0.0, 255.0) as u8;
+    // Rounding in log2 can land one step short: step back until the scale covers the row.
+    while code > 0 && log_scale(max, code) < scale {
+        code -= 1;
+    }
+    code
+}
 
 /// A tensor's shape from its header entry.
 fn shape(name: &str, info: &Value) -> Result<Vec<usize>> {
@@ -241,10 +270,13 @@ impl Q8Scope {
     }
 }
 
-/// The tensors of `scope` as I8 with a per-row F16 scale, other F32 tensors as F16.
+/// The tensors of `scope` as I8 with a per-row scale, other F32 tensors as F16. The scales are
+/// log-coded in one byte each (U8 `<name>.q8_scale`, relative to the F32 `<name>.q8_scale_max`):
+/// a quarter of F16 scales' bytes after gzip, which matters at a large catalog's one row per
+/// item (bundles written before 2026-12-03 have F16 or F32 scales, still read).
 pub fn to_q8(bytes: &[u8], scope: Q8Scope) -> Result<Vec<u8>> {
     rewrite(bytes, |e, _| {
-        if e.name.ends_with(SCALE_SUFFIX) || e.dtype == "I8" {
+        if e.name.ends_with(SCALE_SUFFIX) || e.name.ends_with(SCALE_MAX_SUFFIX) || e.dtype == "I8" {
             return Err(bad(format!("tensor {} is already stored in q8", e.name)));
         }
         if !scope.covers(e) {
@@ -255,28 +287,57 @@ pub fn to_q8(bytes: &[u8], scope: Q8Scope) -> Result<Vec<u8>> {
         }
         let v = f32s(e)?;
         let cols = e.shape[1].max(1);
+        let needed: Vec<f32> = v
+            .chunks(cols)
+            .map(|row| row.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0)
+            .collect();
+        let max = needed.iter().fold(0f32, |m, &x| m.max(x));
+        let codes: Vec<u8> = needed.iter().map(|&s| log_code(max, s)).collect();
         let mut q = Vec::with_capacity(v.len());
-        let mut scales = Vec::with_capacity(e.shape[0]);
-        for row in v.chunks(cols) {
-            // The scale as F16 stores it (so that quantising and widening use the same one).
-            let scale =
-                f16::from_f32(row.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0).to_f32();
+        for (row, &code) in v.chunks(cols).zip(&codes) {
+            // The scale as widening decodes it, so that both use the same one.
+            let scale = log_scale(max, code);
             q.extend(row.iter().map(|&x| {
-                let step = if scale > 0.0 { x / scale } else { 0.0 };
+                let step = if max > 0.0 { x / scale } else { 0.0 };
                 step.round().clamp(-127.0, 127.0) as i8 as u8
             }));
-            scales.push(scale);
         }
         Ok(vec![
             Out::like(e, "I8", q),
             Out {
                 name: format!("{}{SCALE_SUFFIX}", e.name),
-                dtype: "F16".into(),
-                shape: vec![scales.len()],
-                data: f16_bytes(&scales),
+                dtype: "U8".into(),
+                shape: vec![codes.len()],
+                data: codes,
+            },
+            Out {
+                name: format!("{}{SCALE_MAX_SUFFIX}", e.name),
+                dtype: "F32".into(),
+                shape: vec![1],
+                data: max.to_le_bytes().to_vec(),
             },
         ])
     })
+}
+
+/// The scales U8 codes stand for, relative to the I8 tensor `e`'s one-value F32 maximum.
+fn decoded_scales(e: &Entry, codes: &Entry, all: &[Entry]) -> Result<Vec<f32>> {
+    let name = format!("{}{SCALE_MAX_SUFFIX}", e.name);
+    let max = find(all, &name)
+        .filter(|m| m.dtype == "F32" && m.shape == [1])
+        .ok_or_else(|| {
+            bad(format!(
+                "I8 tensor {} has U8 scales but no F32 {name} of shape [1]",
+                e.name
+            ))
+        })?;
+    let max = f32s(max)?[0];
+    if !max.is_finite() || max < 0.0 {
+        return Err(bad(format!(
+            "{name} is {max}: expected a finite scale >= 0"
+        )));
+    }
+    Ok(values(codes, 1)?.map(|c| log_scale(max, c[0])).collect())
 }
 
 /// F16 and q8 tensors widened to F32 (F16 exactly; I8 times its row's scale), then checked:
@@ -320,7 +381,11 @@ fn check_f32(bytes: &[u8]) -> Result<()> {
 
 fn widen_compact(bytes: &[u8]) -> Result<Vec<u8>> {
     rewrite(bytes, |e, all| {
-        if let Some(table) = e.name.strip_suffix(SCALE_SUFFIX) {
+        if let Some(table) = e
+            .name
+            .strip_suffix(SCALE_SUFFIX)
+            .or_else(|| e.name.strip_suffix(SCALE_MAX_SUFFIX))
+        {
             if find(all, table).is_none_or(|t| t.dtype != "I8") {
                 return Err(bad(format!("{} scales no I8 tensor {table}", e.name)));
             }
@@ -333,19 +398,19 @@ fn widen_compact(bytes: &[u8]) -> Result<Vec<u8>> {
                 let scales = find(all, &scale_name)
                     .ok_or_else(|| bad(format!("I8 tensor {} has no {scale_name}", e.name)))?;
                 let rows = e.shape.first().copied().unwrap_or(1);
-                let float = scales.dtype == "F32" || scales.dtype == "F16";
-                if e.shape.len() != 2 || !float || scales.shape != [rows] {
+                let known = matches!(scales.dtype.as_str(), "U8" | "F16" | "F32");
+                if e.shape.len() != 2 || !known || scales.shape != [rows] {
                     return Err(bad(format!(
-                        "I8 tensor {} should be [rows, cols] with F16 or F32 scales of shape \
-                         [rows]; found {:?} with {} scales of shape {:?}",
+                        "I8 tensor {} should be [rows, cols] with U8, F16 or F32 scales of \
+                         shape [rows]; found {:?} with {} scales of shape {:?}",
                         e.name, e.shape, scales.dtype, scales.shape
                     )));
                 }
-                // F16 scales (bundles from now on) or F32 (bundles written before).
-                let scales = if scales.dtype == "F16" {
-                    f16s(scales)?
-                } else {
-                    f32s(scales)?
+                // U8 log-coded scales (bundles from 2026-12-03 on), F16 or F32 (before).
+                let scales = match scales.dtype.as_str() {
+                    "U8" => decoded_scales(e, scales, all)?,
+                    "F16" => f16s(scales)?,
+                    _ => f32s(scales)?,
                 };
                 let cols = e.shape[1].max(1);
                 values(e, 1).map(drop)?; // the size check

@@ -466,7 +466,7 @@ fn with_header(header: &serde_json::Map<String, serde_json::Value>, data: &[u8])
 /// full-precision model's; every inconsistency between a table and its scales is an error.
 #[test]
 fn q8_weights_load_and_score_close_to_the_full_ones() {
-    use tanp::compact_weights::{Q8Scope, SCALE_SUFFIX, to_q8, widen};
+    use tanp::compact_weights::{Q8Scope, SCALE_MAX_SUFFIX, SCALE_SUFFIX, to_q8, widen};
     let (_guard, data, cfg, full) = fresh_model_weights();
     let q8 = to_q8(&full, Q8Scope::Tables).unwrap();
     assert!(
@@ -507,11 +507,19 @@ fn q8_weights_load_and_score_close_to_the_full_ones() {
             floats(&w_header, &w_data, table),
         );
         assert_eq!(orig.len(), back.len());
+        assert_eq!(q_header[&format!("{table}{SCALE_SUFFIX}")]["dtype"], "U8");
+        assert_eq!(
+            q_header[&format!("{table}{SCALE_MAX_SUFFIX}")]["shape"],
+            serde_json::json!([1])
+        );
+        let step_of = |row: &[f32]| row.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0;
+        let floor = orig.chunks(cols).map(step_of).fold(0f32, f32::max) * (-16f32).exp2();
         for (row_o, row_b) in orig.chunks(cols).zip(back.chunks(cols)) {
-            let step = row_o.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0;
+            let step = step_of(row_o);
             for (o, b) in row_o.iter().zip(row_b) {
-                // Half a quantisation step, the step itself rounded to F16 (2^-11 relative).
-                let bound = step / 2.0 * (1.0 + 1.0 / 1024.0) + 1e-6;
+                // Half a quantisation step, the step log-coded (at most 2^(1/16) larger, and
+                // no smaller than the coding's floor, 2^-16 of the table's largest).
+                let bound = (step * (1f32 / 16.0).exp2()).max(floor) / 2.0 * (1.0 + 1e-5) + 1e-6;
                 assert!((o - b).abs() <= bound, "{table}: {o} vs {b} (step {step})");
             }
         }
@@ -534,10 +542,55 @@ fn q8_weights_load_and_score_close_to_the_full_ones() {
     );
     assert_scores_close(&a, &top30_with_weights(&data, &cfg, all), 5e-2);
 
-    // Corruptions: a scale tensor missing, of the wrong length, or scaling no table.
+    // Bundles written before the log-coded scales hold F16 ones: they still load, to the same
+    // values within F16's rounding of the scale.
     let (header, data_bytes) = header_of(&q8);
     let table = tables[0].clone();
     let scale = format!("{table}{SCALE_SUFFIX}");
+    let scale_max = format!("{table}{SCALE_MAX_SUFFIX}");
+    let widened = widen(q8.clone()).unwrap();
+    let (wh, wd) = header_of(&widened);
+    let decoded = {
+        // The scales as widening applied them: the widened row over its int8 values.
+        let q = {
+            let o = &header[&table]["data_offsets"];
+            data_bytes[o[0].as_u64().unwrap() as usize..o[1].as_u64().unwrap() as usize].to_vec()
+        };
+        let cols = header[&table]["shape"][1].as_u64().unwrap() as usize;
+        let rows = floats(&wh, &wd, &table);
+        rows.chunks(cols)
+            .zip(q.chunks(cols))
+            .map(|(r, q)| {
+                r.iter()
+                    .zip(q)
+                    .find(|(_, q)| **q != 0)
+                    .map_or(0.0, |(x, q)| x / (*q as i8 as f32))
+            })
+            .collect::<Vec<f32>>()
+    };
+    let mut old = header.clone();
+    let mut old_data = data_bytes.clone();
+    let start = old_data.len();
+    for s in &decoded {
+        old_data.extend_from_slice(&half::f16::from_f32(*s).to_le_bytes());
+    }
+    old[&scale] = serde_json::json!({"dtype": "F16", "shape": [decoded.len()], "data_offsets": [start, old_data.len()]});
+    old.remove(&scale_max);
+    let (oh, od) = header_of(&widen(with_header(&old, &old_data)).unwrap());
+    for (a, b) in floats(&oh, &od, &table)
+        .iter()
+        .zip(floats(&wh, &wd, &table))
+    {
+        assert!((a - b).abs() <= b.abs() / 1024.0 + 1e-7, "{a} vs {b}");
+    }
+    let mut no_max = header.clone();
+    no_max.remove(&scale_max);
+    assert_rejected(
+        with_header(&no_max, &data_bytes),
+        "U8 scales without their maximum",
+    );
+
+    // Corruptions: a scale tensor missing, of the wrong length, or scaling no table.
     let mut missing = header.clone();
     missing.remove(&scale);
     assert_rejected(with_header(&missing, &data_bytes), "scales missing");

@@ -169,7 +169,7 @@ function renderTables(data, family) {
       if (!row.ours) {
         return html("tr", { "data-testid": "result-row", "data-run": row.run, "data-missing": "" }, [
           html("td", { text: row.name }),
-          html("td", { colspan: data.columns.length, class: "missing", text: `not run yet (scripts/experiments.sh ${row.script ?? "tables"})` }),
+          html("td", { colspan: data.columns.length, class: "missing", text: `not run yet (${row.script?.startsWith("scripts/") ? row.script : `scripts/experiments.sh ${row.script ?? "tables"}`})` }),
         ]);
       }
       const ours = row.ours[family];

@@ -114,8 +114,8 @@ function brokenBundles(dir, model) {
   variant("bad-offsets", { catalog: (c) => { const f = field(c); f.offsets[f.offsets.length - 1] = 1e6; } });
   variant("bad-decreasing", { catalog: (c) => { field(c).offsets[2] = 0; } });
   variant("bad-vocab", { catalog: (c) => { field(c).values[0] = field(c).vocab + 5; } });
-  // A float tensor (not an 8-bit one or its scale, whose pairing is checked first) in BF16.
-  const float = (h) => Object.keys(h).find((k) => k !== "__metadata__" && h[k].dtype !== "I8" && !k.endsWith(".q8_scale"));
+  // A float tensor (not an 8-bit one or its scales, whose pairing is checked first) in BF16.
+  const float = (h) => Object.keys(h).find((k) => k !== "__metadata__" && h[k].dtype !== "I8" && !/\.q8_scale(_max)?$/.test(k));
   variant("bad-bf16", { weights: (h) => { h[float(h)].dtype = "BF16"; } });
   variant("bad-edited", {});
   const edited = path.join(dir, "bad-edited", "manifest.json");
