@@ -12,6 +12,8 @@
 #   scripts/ml1m-search.sh combine [DATA]  the factors that beat the recipe on validation, together
 #   scripts/ml1m-search.sh chosen [DATA]   the configuration with the best validation score, on
 #                                          splits 1-3 (results/search/ml-1m/chosen-*-seedN.json)
+#   scripts/ml1m-search.sh longer [DATA]   the chosen configuration trained 80 epochs instead of 40
+#                                          (it kept epoch 39 of 40), on splits 1-3 (e80-*)
 #   scripts/ml1m-search.sh table           the validation scores, best first
 #
 # The validation score is what training selects its epoch by: the mean of the nine `paper`
@@ -92,6 +94,8 @@ table() {
 import glob, json, os, sys
 rows = []
 for path in glob.glob(os.path.join(sys.argv[1], "*-seed1.json")):
+    if os.path.basename(path).startswith(("chosen-", "e80-")):
+        continue  # the chosen configuration's own runs, not candidates
     r = json.load(open(path))
     best = max(c["valid_score"] for c in r["curve"])
     rows.append((best, os.path.basename(path)[:-len("-seed1.json")], r["best_epoch"]))
@@ -136,6 +140,11 @@ case $what in
     echo "$best|$flags" > "$OUT/chosen.txt"
     parallel "chosen-$best|1|$flags" "chosen-$best|2|$flags" "chosen-$best|3|$flags"
     python3 scripts/table.py "$OUT" | grep -E "^\| (run|chosen)" ;;
+  longer)
+    IFS='|' read -r best flags < "$OUT/chosen.txt"
+    # shellcheck disable=SC2086
+    parallel "e80-$best|1|$flags --epochs 80" "e80-$best|2|$flags --epochs 80" "e80-$best|3|$flags --epochs 80"
+    python3 scripts/table.py "$OUT" | grep -E "^\| (run|e80)" ;;
   table) table ;;
-  *) echo "usage: $0 grid|combine|chosen|table [DATA]" >&2; exit 2 ;;
+  *) echo "usage: $0 grid|combine|chosen|longer|table [DATA]" >&2; exit 2 ;;
 esac
