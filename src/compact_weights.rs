@@ -272,7 +272,7 @@ impl Q8Scope {
 
 /// The tensors of `scope` as I8 with a per-row scale, other F32 tensors as F16. The scales are
 /// log-coded in one byte each (U8 `<name>.q8_scale`, relative to the F32 `<name>.q8_scale_max`):
-/// a quarter of F16 scales' bytes after gzip, which matters at a large catalog's one row per
+/// 40 % of F16 scales' bytes after gzip, which matters at a large catalog's one row per
 /// item (bundles written before 2026-12-03 have F16 or F32 scales, still read).
 pub fn to_q8(bytes: &[u8], scope: Q8Scope) -> Result<Vec<u8>> {
     rewrite(bytes, |e, _| {
