@@ -152,6 +152,7 @@ clusters() {
 #   len30      users with 30-200 ratings (the official code's filter for N_S 20 + query 10)
 #   q20, q40   at most 20 / 40 query items per user (drawn at random)
 #   noyear     items without the year field (TaNP only: the rankers ignore content)
+#   len30noyear  both (TaNP only)
 AUDIT_VARIANTS="paper fileorder len30 q20 q40"
 variant_flags() {
   case $1 in
@@ -161,6 +162,7 @@ variant_flags() {
     q20) echo --query-size 20 ;;
     q40) echo --query-size 40 ;;
     noyear) echo --drop-item-field year ;;
+    len30noyear) echo --min-len 30 --drop-item-field year ;;
     *) echo "unknown audit variant $1" >&2; exit 2 ;;
   esac
 }
