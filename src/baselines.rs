@@ -23,7 +23,7 @@ use crate::model::embedding::SideEmbedding;
 use crate::model::loss::prediction_loss;
 use crate::model::{Tanp, TensorBatch, TrainStep};
 use crate::negatives::Negatives;
-use crate::task::Task;
+use crate::task::{Interaction, Task};
 use crate::train::negative_sampler;
 
 /// Ranks every query item by how often training users liked it: the number of positive
@@ -43,17 +43,22 @@ pub fn popularity(data: &Dataset, episodes: &Episodes, tasks: &[Task]) -> Vec<Ra
     }
     tasks
         .iter()
-        .map(|t| Ranking {
-            user: t.user,
-            items: t.query.iter().map(|x| x.item).collect(),
-            truth: t.query.iter().map(|x| x.y).collect(),
-            scores: t
-                .query
-                .iter()
-                .map(|x| (liked[x.item as usize] + seen[x.item as usize] * 1e-6) as f32)
-                .collect(),
+        .map(|t| {
+            query_ranking(t, |x| {
+                (liked[x.item as usize] + seen[x.item as usize] * 1e-6) as f32
+            })
         })
         .collect()
+}
+
+/// A task's query items ranked by `score`.
+fn query_ranking(task: &Task, score: impl FnMut(&Interaction) -> f32) -> Ranking {
+    Ranking {
+        user: task.user,
+        items: task.query.iter().map(|x| x.item).collect(),
+        truth: task.query.iter().map(|x| x.y).collect(),
+        scores: task.query.iter().map(score).collect(),
+    }
 }
 
 /// Ranks every query item at random (seeded): what each metric gives a ranking that knows
@@ -63,12 +68,7 @@ pub fn random(tasks: &[Task], seed: u64) -> Vec<Ranking> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     tasks
         .iter()
-        .map(|t| Ranking {
-            user: t.user,
-            items: t.query.iter().map(|x| x.item).collect(),
-            truth: t.query.iter().map(|x| x.y).collect(),
-            scores: t.query.iter().map(|_| rng.random::<f32>()).collect(),
-        })
+        .map(|t| query_ranking(t, |_| rng.random::<f32>()))
         .collect()
 }
 

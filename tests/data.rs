@@ -264,21 +264,27 @@ fn gowalla_subset_adds_one_negative_per_positive() {
     );
 }
 
-#[test]
-fn split_is_seeded_filters_lengths_and_draws_the_support() {
-    let d = movielens_fixture("ml-split");
-    let mut data = movielens::load(&d).unwrap();
-    // 50 synthetic users with 5..=14 interactions over the two items.
-    data.histories = (0..50)
+/// `users` synthetic histories, user `u` with `len(u)` interactions alternating over the two
+/// fixture items, rated 1..=5 in turn by position.
+fn histories(users: usize, len: impl Fn(usize) -> usize) -> Vec<Vec<tanp::task::Interaction>> {
+    (0..users)
         .map(|u| {
-            (0..(5 + u % 10))
+            (0..len(u))
                 .map(|j| tanp::task::Interaction {
                     item: (j % 2) as u32,
                     y: (1 + j % 5) as f32,
                 })
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn split_is_seeded_filters_lengths_and_draws_the_support() {
+    let d = movielens_fixture("ml-split");
+    let mut data = movielens::load(&d).unwrap();
+    // 50 synthetic users with 5..=14 interactions over the two items.
+    data.histories = histories(50, |u| 5 + u % 10);
     let cfg = SplitConfig {
         min_len: 8,
         max_len: 12,
@@ -312,17 +318,8 @@ fn split_is_seeded_filters_lengths_and_draws_the_support() {
 fn the_audit_protocols_take_the_file_order_support_and_cap_the_query() {
     let d = movielens_fixture("ml-audit");
     let mut data = movielens::load(&d).unwrap();
-    // 40 users with 12 interactions each whose ratings are their positions (1..=5 repeating).
-    data.histories = (0..40)
-        .map(|_| {
-            (0..12)
-                .map(|j| tanp::task::Interaction {
-                    item: (j % 2) as u32,
-                    y: (1 + j % 5) as f32,
-                })
-                .collect()
-        })
-        .collect();
+    // 40 users with 12 interactions each.
+    data.histories = histories(40, |_| 12);
     let base = SplitConfig {
         min_len: 8,
         max_len: 12,

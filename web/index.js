@@ -486,18 +486,19 @@ export class Recommender {
     const progress = new Progress(onProgress);
     const bundle = fetchBundle(base, progress);
     bundle.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-    // A backend asked for by name: its wasm module compiles while the adapter is requested.
-    if (backend === "cpu" || (backend === "webgpu" && globalThis.navigator?.gpu)) {
+    // The engine of `backend`, its wasm module compiling from now on, while the bundle
+    // downloads (an error surfaces in #ready); starting twice is starting once.
+    const started = (backend) => {
       const e = engine(backend, urls[backend]);
       e.progress = progress;
       e.instance().catch(() => {});
-    }
+      return e;
+    };
+    // A backend asked for by name compiles while the adapter is requested, too.
+    if (backend === "cpu" || (backend === "webgpu" && globalThis.navigator?.gpu)) started(backend);
     let choice = await chooseBackend(backend);
     const create = async (backend) => {
-      const e = engine(backend, urls[backend]);
-      e.progress = progress;
-      // The wasm module compiles while the bundle downloads (an error surfaces in #ready).
-      e.instance().catch(() => {});
+      const e = started(backend);
       const model = new Recommender(e, await bundle, backend, timeoutMs);
       await model.#ready();
       return model;
