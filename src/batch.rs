@@ -170,14 +170,24 @@ impl HostBatch {
     /// user liked (`y >= liked_from`), the catalog objective's targets.
     pub fn liked_queries(&self, items: usize, liked_from: f32) -> Vec<f32> {
         let mut liked = vec![0.0; self.b * items];
-        for t in 0..self.b {
-            for j in t * self.n..(t + 1) * self.n {
-                if self.predict[j] > 0.0 && self.y[j] >= liked_from {
-                    liked[t * items + self.items[j] as usize] = 1.0;
-                }
+        for (t, task) in self.liked_items(liked_from).iter().enumerate() {
+            for &j in task {
+                liked[t * items + j as usize] = 1.0;
             }
         }
         liked
+    }
+
+    /// Each task's predicted (query) items that the user liked (`y >= liked_from`).
+    pub fn liked_items(&self, liked_from: f32) -> Vec<Vec<u32>> {
+        (0..self.b)
+            .map(|t| {
+                (t * self.n..(t + 1) * self.n)
+                    .filter(|&j| self.predict[j] > 0.0 && self.y[j] >= liked_from)
+                    .map(|j| self.items[j])
+                    .collect()
+            })
+            .collect()
     }
 
     /// The tensors of this batch. `unknown_user(task, field)` hides a user field (feature

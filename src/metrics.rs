@@ -35,16 +35,33 @@ pub struct AtN {
 /// Indices of `scores` from highest to lowest (stable for ties; NaN ranks last).
 pub fn rank(scores: &[f32]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| {
-        let (sa, sb) = (scores[a], scores[b]);
-        match (sa.is_nan(), sb.is_nan()) {
-            (true, true) => std::cmp::Ordering::Equal,
-            (true, false) => std::cmp::Ordering::Greater,
-            (false, true) => std::cmp::Ordering::Less,
-            _ => sb.total_cmp(&sa),
-        }
-    });
+    idx.sort_by(|&a, &b| by_score(scores, a, b));
     idx
+}
+
+/// The first `k` indices of [`rank`]'s order that `keep` lets through, found by selection
+/// rather than by sorting every score (a catalog of a million items is ranked for a top 20).
+pub fn top_k(scores: &[f32], k: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..scores.len()).filter(|&i| keep(i)).collect();
+    // Ties broken by index: the order of the stable sort in `rank`, and a total order.
+    let order = |a: &usize, b: &usize| by_score(scores, *a, *b).then(a.cmp(b));
+    if k < idx.len() {
+        idx.select_nth_unstable_by(k, order);
+        idx.truncate(k);
+    }
+    idx.sort_unstable_by(order);
+    idx
+}
+
+/// Higher scores first, NaN last.
+fn by_score(scores: &[f32], a: usize, b: usize) -> std::cmp::Ordering {
+    let (sa, sb) = (scores[a], scores[b]);
+    match (sa.is_nan(), sb.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Greater,
+        (false, true) => std::cmp::Ordering::Less,
+        _ => sb.total_cmp(&sa),
+    }
 }
 
 fn dcg(gains: impl Iterator<Item = f64>) -> f64 {

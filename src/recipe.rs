@@ -47,6 +47,65 @@ pub struct TrainConfig {
     /// How the global pool A starts (runs written before this option existed: at random).
     #[serde(default)]
     pub pool_init: PoolInit,
+    /// The catalog objective's softmax: over the whole catalog, or sampled
+    /// ([`CatalogSoftmax`]; runs written before this option existed: the whole catalog).
+    #[serde(default = "full_softmax")]
+    pub catalog_softmax: CatalogSoftmax,
+}
+
+fn full_softmax() -> CatalogSoftmax {
+    CatalogSoftmax::Full
+}
+
+/// Which items the catalog objective's softmax runs over in training (validation and test
+/// always rank the whole catalog).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CatalogSoftmax {
+    /// The whole catalog up to [`CatalogSoftmax::AUTO_FULL_UP_TO`] items, beyond that
+    /// [`CatalogSoftmax::AUTO_SAMPLES`] sampled items per batch.
+    #[default]
+    Auto,
+    /// Every catalog item, for every task (Mult-DAE's likelihood).
+    Full,
+    /// The batch's liked items and this many items drawn per batch from smoothed popularity,
+    /// logQ-corrected ([`crate::catalog::sampled`]).
+    Sampled(usize),
+}
+
+impl std::str::FromStr for CatalogSoftmax {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(CatalogSoftmax::Auto),
+            "full" => Ok(CatalogSoftmax::Full),
+            n => match n.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(CatalogSoftmax::Sampled(n)),
+                _ => Err(format!(
+                    "expected `auto`, `full` or a number of sampled items above 0, found `{s}`"
+                )),
+            },
+        }
+    }
+}
+
+impl CatalogSoftmax {
+    /// The largest catalog that `Auto` trains with the full softmax.
+    pub const AUTO_FULL_UP_TO: usize = 50_000;
+    /// The draws per batch of `Auto` beyond that.
+    pub const AUTO_SAMPLES: usize = 8_192;
+
+    /// The draws per batch for a catalog of `items`, `None` for the full softmax.
+    pub fn samples(self, items: usize) -> Option<usize> {
+        match self {
+            CatalogSoftmax::Full => None,
+            CatalogSoftmax::Sampled(n) if n < items => Some(n),
+            CatalogSoftmax::Sampled(_) => None,
+            CatalogSoftmax::Auto if items > Self::AUTO_FULL_UP_TO => Some(Self::AUTO_SAMPLES),
+            CatalogSoftmax::Auto => None,
+        }
+    }
 }
 
 /// How the global pool A of the customization module starts.
@@ -140,6 +199,7 @@ impl Default for TrainConfig {
             lr_schedule: LrSchedule::Constant,
             weight_decay: 0.0,
             pool_init: PoolInit::Random,
+            catalog_softmax: CatalogSoftmax::Auto,
         }
     }
 }

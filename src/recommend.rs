@@ -107,6 +107,9 @@ impl Default for RankOptions {
     }
 }
 
+/// How many items [`Recommender::item_side`] embeds at once.
+const ITEM_SIDE_CHUNK: usize = 16_384;
+
 /// What does not depend on the user, computed once per recommender.
 struct ItemSide {
     /// The decoder's item side for every item (`W_v v_j` of its first layer, or the dot
@@ -135,13 +138,22 @@ pub struct Recommender {
 }
 
 impl Recommender {
-    /// The item side, computed on first use.
+    /// The item side, computed on first use, [`ITEM_SIDE_CHUNK`] items at a time: what is
+    /// kept is `h_items`; every item's embedding v_j and the layers' intermediates never exist
+    /// for the whole catalog at once (in wasm, memory once grown is never given back).
     fn item_side(&self) -> &ItemSide {
         self.item_side.get_or_init(|| {
             let all: Vec<u32> = (0..self.catalog.len() as u32).collect();
-            let v_all = self.model.embed_items(&self.item_input(&all));
+            let du = self.config.user.out_dim();
+            let chunks: Vec<Tensor<2>> = all
+                .chunks(ITEM_SIDE_CHUNK)
+                .map(|rows| {
+                    let v = self.model.embed_items(&self.item_input(rows));
+                    self.model.item_part(v, du)
+                })
+                .collect();
             ItemSide {
-                h_items: self.model.item_part(v_all, self.config.user.out_dim()),
+                h_items: Tensor::cat(chunks, 0),
             }
         })
     }
@@ -370,12 +382,10 @@ impl Recommender {
             });
         }
         let rated: HashSet<u32> = support.iter().map(|s| s.0).collect();
-        let shown: Vec<usize> = crate::metrics::rank(&mean)
-            .into_iter()
-            .filter(|&i| !exclude_rated || !rated.contains(&(i as u32)))
-            .filter(|&i| self.catalog[i].ratings >= min_ratings)
-            .take(top)
-            .collect();
+        let shown = crate::metrics::top_k(&mean, top, |i| {
+            (!exclude_rated || !rated.contains(&(i as u32)))
+                && self.catalog[i].ratings >= min_ratings
+        });
 
         let std = self.spread(u, &support, log_norm, &shown).await?;
         let items = shown

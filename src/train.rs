@@ -11,6 +11,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 
 use crate::batch::{HostBatch, Resplit, normal_noise};
+use crate::catalog::sampled::SampledSoftmax;
 use crate::checkpoint::{EpochCheckpoint, load_checkpoint, write_epoch};
 pub use crate::checkpoint::{
     EpochLog, RunDir, TrainState, Weights, load_model, load_run_weights, read_state, save_model,
@@ -81,6 +82,14 @@ pub fn train(
     let (mut model, mut optim, mut state) =
         start_or_resume(&dir, data, model_config, config, &device, quiet)?;
     let run = Run::new(data, episodes, model_config, config, &device);
+    if let (Some(sampled), false) = (&run.sampled, quiet) {
+        eprintln!(
+            "catalog objective: sampled softmax over {} of {} items per batch (logQ-corrected; \
+             --catalog-softmax full for every item)",
+            sampled.samples(),
+            data.items.len()
+        );
+    }
     let per_epoch = run.batches_per_epoch();
     let bar = epoch_bar((config.epochs * per_epoch) as u64, quiet, "epoch");
     bar.set_position((state.epoch * per_epoch) as u64);
@@ -192,8 +201,10 @@ struct Run<'a> {
     own: Vec<Task>,
     resplit: Resplit,
     sampler: Option<NegativeSampler>,
-    /// The catalog objective scores every item in every batch.
+    /// The catalog objective's full softmax scores every item in every batch.
     all_items: Option<Vec<FieldInput>>,
+    /// Or its sampled softmax draws candidates for each batch.
+    sampled: Option<SampledSoftmax>,
     device: Device,
 }
 
@@ -206,7 +217,10 @@ impl<'a> Run<'a> {
         device: &Device,
     ) -> Self {
         let catalog = model_config.objective == Objective::Catalog;
-        let all_items = catalog.then(|| {
+        let samples = catalog
+            .then(|| config.catalog_softmax.samples(data.items.len()))
+            .flatten();
+        let all_items = (catalog && samples.is_none()).then(|| {
             let all: Vec<u32> = (0..data.items.len() as u32).collect();
             FieldInput::for_entities(&data.items, &all, |_, _| false, device)
         });
@@ -225,6 +239,18 @@ impl<'a> Run<'a> {
         } else {
             Vec::new()
         };
+        let tasks = if own.is_empty() {
+            &episodes.train
+        } else {
+            &own
+        };
+        let sampled = samples.map(|n| {
+            let mut counts = vec![0u32; data.items.len()];
+            for x in tasks.iter().flat_map(Task::interactions) {
+                counts[x.item as usize] += 1;
+            }
+            SampledSoftmax::new(&counts, n)
+        });
         Run {
             data,
             episodes,
@@ -239,6 +265,7 @@ impl<'a> Run<'a> {
             },
             sampler: negative_sampler(config.negatives, data, &episodes.train),
             all_items,
+            sampled,
             device: device.clone(),
         }
     }
@@ -293,15 +320,31 @@ impl<'a> Run<'a> {
             device,
         );
         let eps = normal_noise(chunk.len(), self.model_config.z_dim, rng, device);
-        match &self.all_items {
-            None => model.train_step(&batch, eps),
-            Some(all_items) => {
+        let liked_from = data.feedback.liked_from();
+        let matrix = |v: Vec<f32>, m: usize| {
+            Tensor::<2>::from_data(TensorData::new(v, [chunk.len(), m]), device)
+        };
+        match (&self.all_items, &self.sampled) {
+            (Some(all_items), _) => {
                 let m = data.items.len();
-                let liked = host.liked_queries(m, data.feedback.liked_from());
-                let liked =
-                    Tensor::<2>::from_data(TensorData::new(liked, [chunk.len(), m]), device);
-                model.catalog_train_step(&batch, config.catalog_z, eps, all_items, liked)
+                let liked = matrix(host.liked_queries(m, liked_from), m);
+                model.catalog_train_step(&batch, config.catalog_z, eps, all_items, liked, None)
             }
+            (None, Some(sampled)) => {
+                let c = sampled.draw(&host.liked_items(liked_from), rng);
+                let m = c.items.len();
+                let items = FieldInput::for_entities(&data.items, &c.items, |_, _| false, device);
+                let (liked, correction) = (matrix(c.liked, m), matrix(c.correction, m));
+                model.catalog_train_step(
+                    &batch,
+                    config.catalog_z,
+                    eps,
+                    &items,
+                    liked,
+                    Some(correction),
+                )
+            }
+            (None, None) => model.train_step(&batch, eps),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Metric definitions on hand-computed rankings, including the official code's quirks.
 
-use tanp::metrics::{Definition, MetricTable, paper_at, rank, standard_at};
+use tanp::metrics::{Definition, MetricTable, paper_at, rank, standard_at, top_k};
 
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() < 1e-9, "{a} vs {b}");
@@ -88,4 +88,24 @@ fn tables_average_over_users() {
     // NDCG@5: 1 and 1/log2(3).
     close(t.get(5).unwrap().ndcg, (1.0 + 1.0 / 3f64.log2()) / 2.0);
     assert_eq!(t.row().len(), 9);
+}
+
+#[test]
+fn top_k_is_ranks_order_filtered_and_cut() {
+    // Ties (scores from a few values), NaNs, a filter, and every k from 0 past the length.
+    let scores: Vec<f32> = (0..300u32)
+        .map(|i| match (i * 7919) % 13 {
+            0 => f32::NAN,
+            v => (v % 5) as f32 * 0.5,
+        })
+        .collect();
+    let keep = |i: usize| i % 3 != 1;
+    for k in [0, 1, 5, 20, 199, 200, 201, 500] {
+        let expected: Vec<usize> = rank(&scores)
+            .into_iter()
+            .filter(|&i| keep(i))
+            .take(k)
+            .collect();
+        assert_eq!(top_k(&scores, k, keep), expected, "k = {k}");
+    }
 }

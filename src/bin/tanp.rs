@@ -328,6 +328,12 @@ struct TrainArgs {
     /// (Algorithm 1), `posterior-mean`, or `prior-mean` (q(z | S)'s mean, as at test time).
     #[arg(long, value_enum, default_value = "sample")]
     catalog_z: tanp::config::CatalogZ,
+    /// The catalog objective's softmax in training: `full` (every item for every task), a
+    /// number N (the batch's liked items and N items drawn from smoothed popularity,
+    /// logQ-corrected), or `auto`: full up to 50,000 items, 8,192 sampled beyond.
+    /// Validation and test rank the whole catalog either way.
+    #[arg(long, default_value = "auto")]
+    catalog_softmax: tanp::recipe::CatalogSoftmax,
     /// Write a results JSON (command, commit, seed, data identity, metrics, wall time) here.
     #[arg(long)]
     results: Option<PathBuf>,
@@ -477,6 +483,7 @@ fn train_config(args: &TrainArgs) -> TrainConfig {
         lr_schedule: args.lr_schedule,
         weight_decay: args.weight_decay,
         pool_init: args.pool_init,
+        catalog_softmax: args.catalog_softmax,
     }
 }
 

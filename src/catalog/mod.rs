@@ -20,6 +20,7 @@
 pub mod baselines;
 pub mod dae;
 pub mod run;
+pub mod sampled;
 
 use std::collections::HashSet;
 
@@ -34,7 +35,7 @@ use crate::bundle::TaskAssignment;
 use crate::config::{Feedback, ModelConfig};
 use crate::data::{Dataset, Episodes};
 use crate::error::Result;
-use crate::metrics::rank;
+use crate::metrics::{rank, top_k};
 use crate::model::Tanp;
 use crate::recommend::{Recommender, block_on};
 use crate::task::{Interaction, Task};
@@ -226,14 +227,12 @@ pub fn evaluate_tasks(
         })
         .collect();
     for task in tasks {
-        let order = rank(&scorer.scores(task.user, &task.support)?);
+        let scores = scorer.scores(task.user, &task.support)?;
         let rated: HashSet<u32> = task.support.iter().map(|x| x.item).collect();
         for (f, mask) in masks.iter().enumerate() {
-            let top: Vec<u32> = order
-                .iter()
-                .filter(|&&i| mask[i] && !rated.contains(&(i as u32)))
-                .take(20)
-                .map(|&i| i as u32)
+            let top: Vec<u32> = top_k(&scores, 20, |i| mask[i] && !rated.contains(&(i as u32)))
+                .into_iter()
+                .map(|i| i as u32)
                 .collect();
             let relevant: HashSet<u32> = task
                 .relevant

@@ -342,16 +342,18 @@ impl Tanp {
     /// the posterior q(z | tau_i) of the user's rated items, the task embedding from S_i as in
     /// [`Tanp::train_step`], and instead of Eq. 17/18 the multinomial likelihood of the user's
     /// liked query items under a softmax over the whole catalog (Mult-DAE's likelihood,
-    /// [`loss::catalog_loss`]). `all_items` describes every catalog item; `liked` (`[B, M]`)
-    /// marks each task's liked query items; `z` says which z decodes them (`eps`: the noise of a
-    /// posterior sample).
+    /// [`loss::catalog_loss`]). `items` describes the M items of the softmax: every catalog
+    /// item, or with `correction` (`[B, M]`, added to the logits) a sampled softmax's
+    /// candidates ([`crate::catalog::sampled`]); `liked` (`[B, M]`) marks each task's liked
+    /// query items; `z` says which z decodes them (`eps`: the noise of a posterior sample).
     pub fn catalog_train_step(
         &self,
         batch: &TensorBatch,
         z: CatalogZ,
         eps: Tensor<2>,
-        all_items: &[FieldInput],
+        items: &[FieldInput],
         liked: Tensor<2>,
+        correction: Option<Tensor<2>>,
     ) -> TrainStep {
         let (_, xy) = self.embed_batch(batch);
         let r = self.encoder.encode_points(xy.clone());
@@ -365,8 +367,12 @@ impl Tanp {
         };
         let u = self.embed_users(&batch.users);
         let [_, du] = u.dims();
-        let h_items = self.item_part(self.embed_items(all_items), du);
+        let h_items = self.item_part(self.embed_items(items), du);
         let raw = self.decode_items(u, z, &adapted.film, h_items);
+        let raw = match correction {
+            Some(correction) => raw + correction,
+            None => raw,
+        };
         let l_r = loss::catalog_loss(raw, liked);
         self.step_losses(l_r, posterior, adapted)
     }
