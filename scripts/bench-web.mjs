@@ -8,7 +8,7 @@
 // - gzip size of what a visitor downloads on each backend: wasm, JS glue, widget, worker, bundle;
 // - wasm linear memory after loading and after many recommendations (a leak shows as growth).
 // Usage: node scripts/bench-web.mjs [--runs N] [--warm-visits N] [--memory-calls N] [--model DIR]
-//   [--backends cpu,webgpu]
+//   [--backends cpu,webgpu] [--timeout-ms MS]
 // (--model: another bundle than www/model, e.g. one of scripts/scale.sh's synthetic catalogs).
 import fs from "node:fs";
 import os from "node:os";
@@ -29,6 +29,8 @@ const text = (name, def) => {
 };
 const MODEL = text("--model", null);
 const BACKENDS = text("--backends", "cpu,webgpu").split(",");
+// The longest one call to the wasm engine may take (the widget's default is 60 s).
+const TIMEOUT_MS = arg("--timeout-ms", 60_000);
 
 // What one visitor downloads on each backend: the wasm build that backend needs (the CPU one is
 // small; the WebGPU one carries burn's wgpu runtime), the JS, the page and the model bundle.
@@ -93,9 +95,9 @@ try {
     // The leak check makes CALLS calls on both backends (on SwiftShader that takes minutes).
     const calls = CALLS;
     const runs = backend === "cpu" ? RUNS : Math.min(RUNS, 21);
-    const r = await page.evaluate(async ([backend, runs, calls]) => {
+    const r = await page.evaluate(async ([backend, runs, calls, timeoutMs]) => {
       const { Recommender, wasmMemoryBytes } = await import("/pkg/index.js");
-      const rec = await Recommender.load("/model/", { backend });
+      const rec = await Recommender.load("/model/", { backend, timeoutMs });
       const ratings = rec.catalog().slice(0, 5).map((c, i) => ({ item: c.id, rating: 1 + ((i * 2) % 5) }));
       const times = [];
       await rec.recommend({ ratings, top: 10 }); // warm-up
@@ -103,7 +105,7 @@ try {
       for (let i = 0; i < runs; i++) times.push((await rec.recommend({ ratings, top: 10 })).ms);
       for (let i = runs; i < calls; i++) await rec.recommend({ ratings, top: 10 });
       return { times, memLoaded, memAfter: wasmMemoryBytes(), items: rec.catalog().length };
-    }, [backend, runs, calls]);
+    }, [backend, runs, calls, TIMEOUT_MS]);
     console.log(`${backend}: widget shows "${shown}"; cold start to interactive ${cold.toFixed(0)} ms, ` +
       `warm (later visits, cached) median ${warm.toFixed(0)} ms (${Math.min(...warms).toFixed(0)}-${Math.max(...warms).toFixed(0)}, ${warms.length} visits); ` +
       `recommendation over ${r.items} items: median ${median(r.times).toFixed(1)} ms ` +

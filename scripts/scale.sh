@@ -16,8 +16,8 @@
 #                                                    default beyond 50,000 items)
 #   SOFTMAX=full SIZES=100000 scripts/scale.sh       the catalog objective's softmax
 #                                                    (`--catalog-softmax`, default auto)
-# Resumable: a size whose data and finished run exist is not generated or trained again
-# (OUT=... to keep another set of runs apart).
+# Resumable: a size whose data and finished run exist is not generated or trained again (each
+# softmax has its own run-, bundle-, time- and train- files under runs/scale/ITEMS/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"10000 100000"}
@@ -36,23 +36,23 @@ for items in $SIZES; do
   echo "== $items items, $USERS users"
   [ -f "$dir/data/items.csv" ] || "$BIN" synth --out "$dir/data" --users "$USERS" --items "$items" --genres 20 --seed 11
   interactions=$(($(wc -l < "$dir/data/interactions.csv") - 1))
-  final="$dir/run/epoch-$(printf %04d "$EPOCHS")/state.json"
-  if [ ! -f "$final" ] || [ ! -f "$dir/time.txt" ]; then
-    rm -rf "$dir/run"
-    /usr/bin/time -f '%e %M' -o "$dir/time.txt" "$BIN" train --dataset csv \
+  final="$dir/run-$SOFTMAX/epoch-$(printf %04d "$EPOCHS")/state.json"
+  if [ ! -f "$final" ] || [ ! -f "$dir/time-$SOFTMAX.txt" ]; then
+    rm -rf "$dir/run-$SOFTMAX"
+    /usr/bin/time -f '%e %M' -o "$dir/time-$SOFTMAX.txt" "$BIN" train --dataset csv \
       --interactions "$dir/data/interactions.csv" --items "$dir/data/items.csv" \
-      --epochs "$EPOCHS" --catalog-softmax "$SOFTMAX" --out "$dir/run" --quiet > "$dir/train.log" 2>&1
+      --epochs "$EPOCHS" --catalog-softmax "$SOFTMAX" --out "$dir/run-$SOFTMAX" --quiet > "$dir/train-$SOFTMAX.log" 2>&1
   fi
-  read -r train_s peak_kb < "$dir/time.txt"
+  read -r train_s peak_kb < "$dir/time-$SOFTMAX.txt"
   valid=$(python3 -c "import json,sys; print(f\"{json.load(open(sys.argv[1]))['best_score']:.4f}\")" "$final")
-  "$BIN" export --model "$dir/run" --out "$dir/bundle" --weights q8-all --no-metrics > /dev/null
-  raw=$(cat "$dir"/bundle/* | wc -c)
-  gzip_total=$(( $(gz "$dir/bundle/manifest.json") + $(gz "$dir/bundle/catalog.json") + $(gz "$dir/bundle/weights.safetensors") ))
+  "$BIN" export --model "$dir/run-$SOFTMAX" --out "$dir/bundle-$SOFTMAX" --weights q8-all --no-metrics > /dev/null
+  raw=$(cat "$dir"/bundle-$SOFTMAX/* | wc -c)
+  gzip_total=$(( $(gz "$dir/bundle-$SOFTMAX/manifest.json") + $(gz "$dir/bundle-$SOFTMAX/catalog.json") + $(gz "$dir/bundle-$SOFTMAX/weights.safetensors") ))
   # The titles alone, gzip: what a catalog costs whatever the model.
-  titles=$(python3 -c "import json,sys; print('\n'.join(i['title'] for i in json.load(open(sys.argv[1]))['items']))" "$dir/bundle/catalog.json" | gzip -9 -c | wc -c)
+  titles=$(python3 -c "import json,sys; print('\n'.join(i['title'] for i in json.load(open(sys.argv[1]))['items']))" "$dir/bundle-$SOFTMAX/catalog.json" | gzip -9 -c | wc -c)
   per_item=$(( (gzip_total - titles) / items ))
-  native=$("$BIN" bench --model "$dir/bundle" --runs 101 | sed -E 's/.*median ([0-9.]+) ms.*/\1/')
-  browser=$(node scripts/bench-web.mjs --model "$dir/bundle" --backends cpu --runs 101 --memory-calls 0 | grep '^cpu:' | sed -E 's/^cpu: widget shows "cpu"; //')
+  native=$("$BIN" bench --model "$dir/bundle-$SOFTMAX" --runs 101 | sed -E 's/.*median ([0-9.]+) ms.*/\1/')
+  browser=$(node scripts/bench-web.mjs --model "$dir/bundle-$SOFTMAX" --backends cpu --runs 101 --memory-calls 0 --warm-visits "${WARM_VISITS:-9}" | grep '^cpu:' | sed -E 's/^cpu: widget shows "cpu"; //')
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\n' "$items" "$USERS" "$interactions" "$EPOCHS" \
     "$SOFTMAX" "$train_s" "$((peak_kb / 1024))" "$valid" "$(python3 -c "print($raw / 1e6)")" "$(python3 -c "print($gzip_total / 1e6)")" \
     "$per_item" "$native" "$browser" | tee -a "$curve"
