@@ -6,7 +6,7 @@ PORT ?= 8080
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 TANP_BIN := $(TARGET_DIR)/debug/tanp
 
-.PHONY: test test-native test-browser web demo build lint fmt lastfm-table bench bench-web experiments paper-data fuzz
+.PHONY: test test-native test-browser web demo build lint fmt lastfm-table bench bench-web bench-scale experiments paper-data fuzz
 
 ## Run every test (CI calls this): Rust tests, then the browser tests in headless Chromium.
 test: test-native test-browser
@@ -66,3 +66,9 @@ bench-web: web
 	$(CARGO) build --bin tanp
 	scripts/setup-browser.sh
 	TANP_BIN=$(TANP_BIN) node scripts/bench-web.mjs
+
+## The cost curve of your own catalog (scripts/scale.sh): synthetic shops of 10k and 100k items
+## (SIZES="1000000" for the 1M point), training, bundle, native and browser figures, the 100k goals.
+bench-scale: web
+	scripts/setup-browser.sh
+	scripts/scale.sh

@@ -11,8 +11,8 @@
 # rated), so that a cheaper training shows what it costs.
 #
 #   scripts/scale.sh                                 10k and 100k items
-#   SIZES="10000" EPOCHS=3 scripts/scale.sh          narrow it
-#   SIZES=1000000 EPOCHS=2 scripts/scale.sh          the 1M-item point (sampled softmax: the
+#   SIZES="10000" EPOCHS=3 scripts/scale.sh          narrow it (2 epochs by default)
+#   SIZES=1000000 WARM_VISITS=3 scripts/scale.sh     the 1M-item point (sampled softmax: the
 #                                                    default beyond 50,000 items)
 #   SOFTMAX=full SIZES=100000 scripts/scale.sh       the catalog objective's softmax
 #                                                    (`--catalog-softmax`, default auto)
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"10000 100000"}
 USERS=${USERS:-20000}
-EPOCHS=${EPOCHS:-5}
+EPOCHS=${EPOCHS:-2}
 SOFTMAX=${SOFTMAX:-auto}
 OUT=${OUT:-runs/scale}
 if [ -z "${TANP_BIN:-}" ]; then cargo build --release --quiet --bin tanp; fi
