@@ -8,7 +8,7 @@
 // - gzip size of what a visitor downloads on each backend: wasm, JS glue, widget, worker, bundle;
 // - wasm linear memory after loading and after many recommendations (a leak shows as growth).
 // Usage: node scripts/bench-web.mjs [--runs N] [--warm-visits N] [--memory-calls N] [--model DIR]
-//   [--backends cpu,webgpu] [--timeout-ms MS]
+//   [--backends cpu,webgpu] [--timeout-ms MS] [--visit-gap-ms MS]
 // (--model: another bundle than www/model, e.g. one of scripts/scale.sh's synthetic catalogs).
 import fs from "node:fs";
 import os from "node:os";
@@ -31,6 +31,11 @@ const MODEL = text("--model", null);
 const BACKENDS = text("--backends", "cpu,webgpu").split(",");
 // The longest one call to the wasm engine may take (the widget's default is 60 s).
 const TIMEOUT_MS = arg("--timeout-ms", 60_000);
+// The pause between closing one visit's page and opening the next. On SwiftShader the GPU process
+// tears the closed page's WebGPU device down for about a second on this 2-core machine, and a
+// visit opened meanwhile waits for it (burn's device start: ~0.2 s after a pause, 1.1-1.2 s
+// back to back); 0 measures that.
+const VISIT_GAP_MS = arg("--visit-gap-ms", 1000);
 
 // What one visitor downloads on each backend: the wasm build that backend needs (the CPU one is
 // small; the WebGPU one carries burn's wgpu runtime), the JS, the page and the model bundle.
@@ -82,12 +87,14 @@ try {
       return [page, await page.evaluate(() => globalThis.__tanpReady)];
     };
     const [page, cold] = await visit();
+    await new Promise((resolve) => setTimeout(resolve, VISIT_GAP_MS));
     // Later visits: the bundle and the wasm come from the Cache API (keyed by their SHA-256).
     const warms = [];
     for (let i = 0; i < WARM_VISITS; i++) {
       const [p, t] = await visit();
       warms.push(t);
       await p.close();
+      await new Promise((resolve) => setTimeout(resolve, VISIT_GAP_MS));
     }
     const warm = median(warms);
     const shown = await page.evaluate(() => document.querySelector("tanp-recommender").shadowRoot
