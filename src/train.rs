@@ -239,16 +239,10 @@ impl<'a> Run<'a> {
         } else {
             Vec::new()
         };
-        let tasks = if own.is_empty() {
-            &episodes.train
-        } else {
-            &own
-        };
+        // The proposal: how many training users rated (on implicit data: liked) each item.
         let sampled = samples.map(|n| {
-            let mut counts = vec![0u32; data.items.len()];
-            for x in tasks.iter().flat_map(Task::interactions) {
-                counts[x.item as usize] += 1;
-            }
+            let counts =
+                crate::catalog::training_counts(data.items.len(), &episodes.train, data.feedback);
             SampledSoftmax::new(&counts, n)
         });
         Run {
