@@ -4,6 +4,13 @@ official scorer's `paper` definitions), mean over the splits, with the paper's T
 each row's difference to it, and the shape the audit looks at (P@10 - P@5).
 
     python3 scripts/audit-table.py [results/audit/ml-1m results/search/ml-1m ...]
+
+Then the paper's row as one more split: the paper reports one split ("the average results for
+all users in the test set", section 5.2.1), so for each TaNP audit variant with 3 or more splits
+it prints, per column, how far the paper's figure is from our mean in units of what one split
+varies by, z = (paper - mean) / (s.d. * sqrt(1 + 1/n)), and the same z for each of our own
+splits against the mean of the others (leave one out, for variants with 5 or more splits): is
+the paper's row more unusual than one of ours?
 """
 import collections, glob, json, os, re, statistics, sys
 
@@ -37,5 +44,39 @@ def main(folders):
         print(line("paper: MeLU", "", PAPER["MeLU"]))
 
 
+def z_scores(target, runs):
+    """z of `target` (9 columns, %) against `runs` (results files) as one more split."""
+    out = []
+    for k, t in zip(KEYS, target):
+        v = [100 * r["metrics"]["paper"][k] for r in runs]
+        out.append((t - statistics.mean(v)) / (statistics.stdev(v) * (1 + 1 / len(v)) ** 0.5))
+    return out
+
+
+def as_split(folder):
+    gf = PAPER["TaNP (Gating-FiLM)"]
+    groups = collections.OrderedDict()
+    for path in sorted(glob.glob(os.path.join(folder, "*tanp*-seed*.json"))):
+        name = re.sub(r"-seed\d+$", "", os.path.basename(path)[:-5])
+        groups.setdefault(name, []).append(json.load(open(path)))
+    print(f"\n{folder}: Table 3's Gating-FiLM row as one more split (z per column; max |z|)\n")
+    print("| row | against | " + " | ".join(KEYS) + " | max abs z |")
+    print("|---" * (len(KEYS) + 3) + "|")
+    for name, runs in groups.items():
+        if len(runs) < 3:
+            continue
+        z = z_scores(gf, runs)
+        print(f"| paper | {name} ({len(runs)} splits) | " + " | ".join(f"{x:+.2f}" for x in z) + f" | {max(map(abs, z)):.2f} |")
+        # With fewer than 4 others the spread of the others says little: no leave-one-out rows.
+        for i, run in enumerate(runs if len(runs) >= 5 else []):
+            own = [100 * run["metrics"]["paper"][k] for k in KEYS]
+            z = z_scores(own, runs[:i] + runs[i + 1:])
+            print(f"| split {run['split_seed']} | the other {len(runs) - 1} | " + " | ".join(f"{x:+.2f}" for x in z) + f" | {max(map(abs, z)):.2f} |")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["results/audit/ml-1m", "results/search/ml-1m"])
+    folders = sys.argv[1:] or ["results/audit/ml-1m", "results/search/ml-1m"]
+    main(folders)
+    for folder in folders:
+        if "audit" in folder:
+            as_split(folder)
