@@ -420,3 +420,41 @@ fn expand(args: Vec<String>, depth: usize) -> crate::error::Result<Vec<String>> 
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_softmax_parses_and_resolves() {
+        let parse = |s: &str| s.parse::<CatalogSoftmax>();
+        assert_eq!(parse("auto"), Ok(CatalogSoftmax::Auto));
+        assert_eq!(parse("full"), Ok(CatalogSoftmax::Full));
+        assert_eq!(parse("4096"), Ok(CatalogSoftmax::Sampled(4096)));
+        for bad in ["0", "-3", "many", ""] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains("expected `auto`, `full`"), "{bad}: {err}");
+        }
+        assert_eq!(CatalogSoftmax::Auto.samples(50_000), None);
+        assert_eq!(CatalogSoftmax::Auto.samples(50_001), Some(8_192));
+        assert_eq!(CatalogSoftmax::Full.samples(1_000_000), None);
+        assert_eq!(CatalogSoftmax::Sampled(100).samples(1_000), Some(100));
+        // As many draws as items or more: the whole catalog is the softmax.
+        assert_eq!(CatalogSoftmax::Sampled(1_000).samples(1_000), None);
+    }
+
+    #[test]
+    fn runs_written_before_the_sampled_softmax_resume_with_the_full_one() {
+        let mut json = serde_json::to_value(TrainConfig::default()).unwrap();
+        json.as_object_mut().unwrap().remove("catalog_softmax");
+        let old: TrainConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(old.catalog_softmax, CatalogSoftmax::Full);
+        let new = TrainConfig {
+            catalog_softmax: CatalogSoftmax::Sampled(512),
+            ..TrainConfig::default()
+        };
+        let back: TrainConfig =
+            serde_json::from_value(serde_json::to_value(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
+    }
+}
