@@ -136,6 +136,8 @@ export declare class Recommender {
   /** Number of soft clusters. */
   readonly k: number;
   catalog(): CatalogItem[];
+  /** The bundle's catalog.json as text (`JSON.parse(text).items` is catalog()): cheaper to post to another thread. */
+  catalogText(): string;
   trainingClusters(): TaskAssignment[];
   info(): Record<string, unknown>;
   /**

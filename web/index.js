@@ -545,7 +545,7 @@ export class Recommender {
             measure("tanp:create", started);
             if (!this.#cached.info) {
               this.#cached = {
-                ...this.#cached, k: created.k, catalog: created.catalog(), training: created.trainingClusters(), info: created.info(),
+                ...this.#cached, k: created.k, training: created.trainingClusters(), info: created.info(),
               };
             }
             return created;
@@ -575,7 +575,18 @@ export class Recommender {
 
   /** The items the model knows: [{ id, title, year, genres }]. */
   catalog() {
+    // Parsed here from the bundle's bytes (which the model was built and checked from) rather
+    // than converted out of wasm: V8's JSON parser is several times faster at 100k items.
+    this.#cached.catalog ??= JSON.parse(this.catalogText()).items;
     return this.#cached.catalog;
+  }
+
+  /**
+   * The bundle's catalog.json as text (its `items` are what catalog() returns): a string crosses
+   * to another thread (postMessage) several times faster than the parsed items.
+   */
+  catalogText() {
+    return new TextDecoder().decode(this.#bytes[1]);
   }
 
   /** The soft cluster assignments of sampled training tasks: [{ user, ratings, clusters }]. */

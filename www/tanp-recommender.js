@@ -309,8 +309,8 @@ export class TanpRecommender extends HTMLElement {
     const backend = this.getAttribute("backend") ?? "auto";
     const loading = this.#call("load", { modelUrl, backend }).then(
       (info) => {
-        this.#catalog = info.catalog;
-        this.#byId = new Map(info.catalog.map((item) => [item.id, item]));
+        this.#catalog = info.catalog ?? JSON.parse(info.catalogText).items;
+        this.#byId = new Map(this.#catalog.map((item) => [item.id, item]));
         this.#starters = (info.info?.starters ?? []).filter((id) => this.#byId.has(id));
         this.#training = info.training;
         this.#k = info.k;
@@ -329,7 +329,7 @@ export class TanpRecommender extends HTMLElement {
         this.#renderHeatmap();
         if (this.#ratings.size) this.#update();
         else this.#setStatus("Ready: rate a few movies you know.");
-        this.#emit("tanp-load", { backend: info.backend, reason: info.reason, loadMs: info.loadMs, items: info.catalog.length });
+        this.#emit("tanp-load", { backend: info.backend, reason: info.reason, loadMs: info.loadMs, items: this.#catalog.length });
         return info;
       },
       (e) => {
