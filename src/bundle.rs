@@ -188,6 +188,26 @@ pub struct Bundle {
     pub weights: Vec<u8>,
 }
 
+/// The model of `manifest` from the weights' bytes, with its catalog: see
+/// [`Bundle::recommender`].
+fn build_recommender(
+    manifest: &Manifest,
+    items: Vec<CatalogItem>,
+    features: &crate::features::FeatureTable,
+    weights: Vec<u8>,
+    device: &Device,
+) -> Result<Recommender> {
+    let model = crate::weights::model_from_bytes(&manifest.config, weights, WEIGHTS, device)?;
+    let recommender = Recommender::new(model, manifest.config.clone(), items, features, device)?;
+    let blind = manifest.config.objective == crate::config::Objective::Catalog
+        && manifest.profile_fields.is_empty();
+    Ok(if blind {
+        recommender.refuse_profiles()
+    } else {
+        recommender
+    })
+}
+
 /// Hex SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -298,26 +318,27 @@ impl Bundle {
     /// The model, ready to recommend on `device`. A catalog-objective bundle without profile
     /// fields was trained with every user field hidden, and refuses profiles.
     pub fn recommender(&self, device: &Device) -> Result<Recommender> {
-        let model = crate::weights::model_from_bytes(
-            &self.manifest.config,
-            self.weights.clone(),
-            WEIGHTS,
-            device,
-        )?;
-        let recommender = Recommender::new(
-            model,
-            self.manifest.config.clone(),
+        build_recommender(
+            &self.manifest,
             self.catalog.items.clone(),
             &self.catalog.features,
+            self.weights.clone(),
             device,
-        )?;
-        let blind = self.manifest.config.objective == crate::config::Objective::Catalog
-            && self.manifest.profile_fields.is_empty();
-        Ok(if blind {
-            recommender.refuse_profiles()
-        } else {
-            recommender
-        })
+        )
+    }
+
+    /// [`Bundle::recommender`] that gives the catalog and the weights' bytes to the model
+    /// instead of copying them (a page holds one copy of a large catalog, not two), and returns
+    /// the manifest beside it.
+    pub fn into_recommender(self, device: &Device) -> Result<(Manifest, Recommender)> {
+        let Bundle {
+            manifest,
+            catalog,
+            weights,
+        } = self;
+        let recommender =
+            build_recommender(&manifest, catalog.items, &catalog.features, weights, device)?;
+        Ok((manifest, recommender))
     }
 
     /// Writes the three files into `dir` (created if needed).

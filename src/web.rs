@@ -10,7 +10,7 @@ use burn::tensor::Device;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, Manifest};
 use crate::error::TanpError;
 use crate::recommend;
 use crate::request::Request;
@@ -131,7 +131,7 @@ fn cpu() -> Result<Device, JsError> {
 #[wasm_bindgen]
 pub struct Recommender {
     inner: Rc<recommend::Recommender>,
-    bundle: Rc<Bundle>,
+    manifest: Rc<Manifest>,
     backend: String,
 }
 
@@ -154,10 +154,10 @@ impl Recommender {
             }
         };
         let bundle = Bundle::from_bytes(&manifest, &catalog, weights).map_err(js_error)?;
-        let inner = bundle.recommender(&device).map_err(js_error)?;
+        let (manifest, inner) = bundle.into_recommender(&device).map_err(js_error)?;
         Ok(Recommender {
             inner: Rc::new(inner),
-            bundle: Rc::new(bundle),
+            manifest: Rc::new(manifest),
             backend,
         })
     }
@@ -188,12 +188,12 @@ impl Recommender {
     /// The sampled training tasks' soft assignments: `[{ user, ratings, clusters }]`.
     #[wasm_bindgen(js_name = trainingClusters)]
     pub fn training_clusters(&self) -> Result<JsValue, JsError> {
-        to_js(&self.bundle.manifest.training_clusters)
+        to_js(&self.manifest.training_clusters)
     }
 
     /// The manifest without the file list: format, version, config, dataset, provenance.
     pub fn info(&self) -> Result<JsValue, JsError> {
-        let m = &self.bundle.manifest;
+        let m = &self.manifest;
         to_js(&serde_json::json!({
             "format": m.format,
             "version": m.version,

@@ -656,7 +656,7 @@ fn cmd_eval(args: EvalArgs) -> Result<()> {
 fn load_recommender(model_dir: &Path, data_dir: &Path) -> Result<Recommender> {
     let device = Device::flex();
     if model_dir.join(tanp::bundle::MANIFEST).exists() {
-        return Bundle::read(model_dir)?.recommender(&device);
+        return Ok(Bundle::read(model_dir)?.into_recommender(&device)?.1);
     }
     let (_, config, model, data, episodes, _) = tanp::train::load_run(model_dir, data_dir, false)?;
     let catalog = tanp::catalog::catalog_with_counts(&data, &episodes);
