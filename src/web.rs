@@ -180,11 +180,6 @@ impl Recommender {
         self.inner.config.k
     }
 
-    /// The catalog: `[{ id, title, year, genres }]`.
-    pub fn catalog(&self) -> Result<JsValue, JsError> {
-        to_js(&self.inner.catalog)
-    }
-
     /// The sampled training tasks' soft assignments: `[{ user, ratings, clusters }]`.
     #[wasm_bindgen(js_name = trainingClusters)]
     pub fn training_clusters(&self) -> Result<JsValue, JsError> {
