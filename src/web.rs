@@ -27,14 +27,30 @@ unsafe extern "C" {
     fn __wasm_call_ctors();
 }
 
-/// Runs the static constructors once, at instantiation. Because the module now calls
-/// `__wasm_call_ctors` itself, wasm-ld no longer wraps *every* export in a call to it (its
-/// "command" heuristic): without this, each call from JS re-ran all constructors, which took
-/// over half of a recommendation's time.
+thread_local! {
+    /// Whether the static constructors have run in this instance.
+    static CONSTRUCTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs the static constructors, once per instance, before the first call that runs model code
+/// (`warm`, `recommend`, `explain`). They are cubecl's IR registrations (about 4,900 tiny
+/// functions in the WebGPU build, none in the CPU build), needed only to compile GPU kernels;
+/// building the model launches none (tested: `a_new_model_draws_no_initial_values`), so they
+/// wait until after the model is ready instead of delaying the first frame (V8 compiles each
+/// one on its first call: 40-60 ms here). Because the module calls `__wasm_call_ctors` itself,
+/// wasm-ld does not wrap *every* export in a call to it (its "command" heuristic), which re-ran
+/// all constructors on each call from JS.
+fn construct() {
+    if !CONSTRUCTED.with(|c| c.replace(true)) {
+        // SAFETY: runs once per instance (the flag above), before any code that reads what
+        // the constructors register.
+        unsafe { __wasm_call_ctors() }
+    }
+}
+
+/// Installs the panic hook at instantiation.
 #[wasm_bindgen(start)]
 fn start() {
-    // SAFETY: called once, by wasm-bindgen's start hook, before any other export.
-    unsafe { __wasm_call_ctors() }
     std::panic::set_hook(Box::new(|info| {
         let message = crate::error::shorten(&info.to_string(), 1000);
         PANIC_HANDLER.with(|h| {
@@ -171,6 +187,7 @@ impl Recommender {
     /// Computes the catalog's item side now (every item's embedding and its part of the
     /// decoder) instead of on the first recommendation.
     pub fn warm(&self) {
+        construct();
         self.inner.warm();
     }
 
@@ -205,6 +222,7 @@ impl Recommender {
     /// profile?, min_ratings = 0 }` (at most [`crate::request::MAX_REQUEST_BYTES`]) → Promise of
     /// `{ items: [{ id, title, score, std }], clusters }`.
     pub fn recommend(&self, request: String) -> js_sys::Promise {
+        construct();
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let request = Request::parse(&request, inner.catalog.len()).map_err(js_error)?;
@@ -224,6 +242,7 @@ impl Recommender {
     /// Figure 2: `{ support, encodings, mu, sigma, task, clusters, task_embedding,
     /// film: [{ gamma, beta }] }`.
     pub fn explain(&self, request: String) -> js_sys::Promise {
+        construct();
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let request = Request::parse(&request, inner.catalog.len()).map_err(js_error)?;

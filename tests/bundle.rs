@@ -129,6 +129,39 @@ fn recommender_scores_equal_the_plain_decoder() {
     }
 }
 
+/// Counts the parameters whose values exist (drawn or loaded) rather than waiting, lazily.
+struct Initialized(usize);
+
+impl burn::module::ModuleVisitor for Initialized {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        self.0 += usize::from(param.is_initialized());
+    }
+}
+
+/// A model built to receive its weights draws none of its random initial values: building it
+/// runs nothing on the device (in the browser a random draw is a GPU kernel to compile and run
+/// on the way to the first frame), with every decoder and either head.
+#[test]
+fn a_new_model_draws_no_initial_values() {
+    use burn::module::Module;
+    let (data, _) = synthetic();
+    let device = Device::flex();
+    for (decoder, head) in [
+        (DecoderKind::Plain, DecoderHead::Mlp),
+        (DecoderKind::GatingFilm, DecoderHead::Mlp),
+        (DecoderKind::GatingFilm, DecoderHead::Dot),
+    ] {
+        let mut cfg = config(&data, decoder);
+        cfg.head = head;
+        let mut drawn = Initialized(0);
+        Tanp::new(&cfg, &device).visit(&mut drawn);
+        assert_eq!(
+            drawn.0, 0,
+            "{decoder:?} / {head:?}: parameters drawn while building"
+        );
+    }
+}
+
 #[test]
 fn bundle_round_trip_gives_the_same_recommendations() {
     let _guard = seeded();

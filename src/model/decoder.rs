@@ -102,7 +102,9 @@ impl Decoder {
     /// The same decoder with a dot head ([`DecoderHead::Dot`]) for item embeddings of width
     /// `v_dim`; `input` given to [`Decoder::new`] is then the user side's width, `u_dim + z_dim`.
     pub fn with_item_head(mut self, v_dim: usize, device: &Device) -> Self {
-        let [width, _] = self.output.weight.dims();
+        // The shape the weight will have, without drawing its random values: a model about to
+        // load its weights runs nothing on the device while it is built.
+        let width = self.output.weight.lazy_shape()[0];
         self.item_head = Some(LinearConfig::new(v_dim, width + 1).init(device));
         self
     }
