@@ -184,11 +184,16 @@ impl Recommender {
         self.backend.clone()
     }
 
-    /// Computes the catalog's item side now (every item's embedding and its part of the
-    /// decoder) instead of on the first recommendation.
-    pub fn warm(&self) {
+    /// Promise: prepares for the first visitor now instead of on their first rating: the
+    /// catalog's item side (every item's embedding and its part of the decoder) and one
+    /// recommendation for a made-up visitor, which compiles that path's code and kernels.
+    pub fn warm(&self) -> js_sys::Promise {
         construct();
-        self.inner.warm();
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            inner.warm().await.map_err(js_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Number of soft clusters k.

@@ -162,6 +162,21 @@ fn a_new_model_draws_no_initial_values() {
     }
 }
 
+/// Warming up (the item side and one made-up visitor's recommendation) changes nothing a
+/// visitor then gets.
+#[test]
+fn warming_up_leaves_recommendations_unchanged() {
+    let _guard = seeded();
+    let b = bundle(DecoderKind::GatingFilm);
+    let device = Device::flex();
+    let cold = b.recommender(&device).unwrap();
+    let warmed = b.recommender(&device).unwrap();
+    block_on(warmed.warm()).unwrap();
+    let expected = block_on(cold.recommend(&support(), None, &top(7))).unwrap();
+    let got = block_on(warmed.recommend(&support(), None, &top(7))).unwrap();
+    assert_eq!(got, expected);
+}
+
 #[test]
 fn bundle_round_trip_gives_the_same_recommendations() {
     let _guard = seeded();
