@@ -188,6 +188,13 @@ pub struct Bundle {
     pub weights: Vec<u8>,
 }
 
+/// The SHA-256 (lowercase hex) of a bundle's catalog and weights files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigests {
+    pub catalog: String,
+    pub weights: String,
+}
+
 /// The model of `manifest` from the weights' bytes, with its catalog: see
 /// [`Bundle::recommender`].
 fn build_recommender(
@@ -302,10 +309,26 @@ impl Bundle {
     /// Parses and checks a bundle from the bytes of its three files: the format and version,
     /// each file's size and checksum against the manifest, and the catalog against the config.
     pub fn from_bytes(manifest_bytes: &[u8], catalog: &[u8], weights: Vec<u8>) -> Result<Self> {
+        let digests = FileDigests {
+            catalog: sha256(catalog),
+            weights: sha256(&weights),
+        };
+        Self::from_hashed_bytes(manifest_bytes, catalog, weights, &digests)
+    }
+
+    /// [`Bundle::from_bytes`] for a caller that has hashed the catalog and the weights itself
+    /// (the browser, whose WebCrypto digests them in about 2 ms where the wasm code, on its
+    /// first run, takes 40-50): `digests` must be those files' SHA-256, and are checked against
+    /// the manifest as the computed ones would be.
+    pub fn from_hashed_bytes(
+        manifest_bytes: &[u8],
+        catalog: &[u8],
+        weights: Vec<u8>,
+        digests: &FileDigests,
+    ) -> Result<Self> {
         let manifest = Manifest::parse(manifest_bytes)?;
-        for (name, bytes) in [(CATALOG, catalog), (WEIGHTS, &weights[..])] {
-            manifest.check_file(name, bytes)?;
-        }
+        manifest.check_file(CATALOG, catalog.len(), &digests.catalog)?;
+        manifest.check_file(WEIGHTS, weights.len(), &digests.weights)?;
         let catalog = CatalogFile::parse(catalog)?;
         manifest.check_consistency()?;
         Ok(Bundle {
@@ -396,25 +419,25 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// Checks the size and SHA-256 of the bundle file `name` against the manifest's entry.
-    fn check_file(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    /// Checks the size and SHA-256 (lowercase hex) of the bundle file `name` against the
+    /// manifest's entry.
+    fn check_file(&self, name: &str, size: usize, sha256: &str) -> Result<()> {
         let want = self
             .files
             .get(name)
             .ok_or_else(|| TanpError::Model(format!("{MANIFEST} does not list {name}")))?;
-        if want.bytes != bytes.len() {
+        if want.bytes != size {
             return Err(TanpError::FileSize {
                 file: name.into(),
                 expected: want.bytes,
-                found: bytes.len(),
+                found: size,
             });
         }
-        let found = sha256(bytes);
-        if want.sha256 != found {
+        if want.sha256 != sha256 {
             return Err(TanpError::Checksum {
                 file: name.into(),
                 expected: want.sha256.clone(),
-                found,
+                found: crate::error::shorten(sha256, 80),
             });
         }
         Ok(())

@@ -10,7 +10,7 @@ use burn::tensor::Device;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::bundle::{Bundle, Manifest};
+use crate::bundle::{Bundle, FileDigests, Manifest};
 use crate::error::TanpError;
 use crate::recommend;
 use crate::request::Request;
@@ -154,11 +154,14 @@ pub struct Recommender {
 #[wasm_bindgen]
 impl Recommender {
     /// Checks the bundle's three files and builds the model on `backend` ("webgpu" or "cpu").
+    /// `digests`: the SHA-256 of the catalog and of the weights as lowercase hex, when the
+    /// caller has computed them (the JS wrapper, with WebCrypto); otherwise computed here.
     pub async fn create(
         manifest: Vec<u8>,
         catalog: Vec<u8>,
         weights: Vec<u8>,
         backend: String,
+        digests: Option<Vec<String>>,
     ) -> Result<Recommender, JsError> {
         let device = match backend.as_str() {
             "cpu" => cpu()?,
@@ -169,7 +172,23 @@ impl Recommender {
                 )));
             }
         };
-        let bundle = Bundle::from_bytes(&manifest, &catalog, weights).map_err(js_error)?;
+        let bundle = match digests.as_deref() {
+            None => Bundle::from_bytes(&manifest, &catalog, weights),
+            Some([catalog_sha256, weights_sha256]) => {
+                let digests = FileDigests {
+                    catalog: catalog_sha256.clone(),
+                    weights: weights_sha256.clone(),
+                };
+                Bundle::from_hashed_bytes(&manifest, &catalog, weights, &digests)
+            }
+            Some(other) => {
+                return Err(JsError::new(&format!(
+                    "digests: expected the SHA-256 of the catalog and of the weights, found {} values",
+                    other.len()
+                )));
+            }
+        }
+        .map_err(js_error)?;
         let (manifest, inner) = bundle.into_recommender(&device).map_err(js_error)?;
         Ok(Recommender {
             inner: Rc::new(inner),

@@ -214,6 +214,43 @@ fn bundle_round_trip_gives_the_same_recommendations() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Digests computed by the caller (the browser's WebCrypto) are checked like computed ones: the
+/// right ones give the same bundle, a wrong one is a checksum error naming the file, and a file
+/// of the wrong size is refused before its digest is looked at.
+#[test]
+fn digests_given_by_the_caller_are_checked_against_the_manifest() {
+    use tanp::bundle::FileDigests;
+    let b = bundle(DecoderKind::GatingFilm);
+    let (m, c, w) = parts(&b);
+    let right = FileDigests {
+        catalog: tanp::bundle::sha256(&c),
+        weights: tanp::bundle::sha256(&w),
+    };
+    let hashed = Bundle::from_hashed_bytes(&m, &c, w.clone(), &right).unwrap();
+    let computed = Bundle::from_bytes(&m, &c, w.clone()).unwrap();
+    assert_eq!(hashed.manifest, computed.manifest);
+    assert_eq!(hashed.catalog, computed.catalog);
+    assert_eq!(hashed.weights, computed.weights);
+
+    let wrong = FileDigests {
+        weights: "0".repeat(64),
+        ..right.clone()
+    };
+    match Bundle::from_hashed_bytes(&m, &c, w.clone(), &wrong) {
+        Err(TanpError::Checksum { file, found, .. }) => {
+            assert_eq!(file, WEIGHTS);
+            assert_eq!(found, "0".repeat(64));
+        }
+        other => panic!("expected a checksum error, found {other:?}"),
+    }
+    let mut longer = w.clone();
+    longer.push(0);
+    assert!(matches!(
+        Bundle::from_hashed_bytes(&m, &c, longer, &right),
+        Err(TanpError::FileSize { .. })
+    ));
+}
+
 fn rejected(m: &[u8], c: &[u8], w: Vec<u8>) -> String {
     match Bundle::from_bytes(m, c, w) {
         Err(

@@ -379,8 +379,27 @@ async function fetchBundle(base, progress) {
   for (const name of names) progress.expect(Number(entry(name).bytes) || 0);
   const [catalog, weights] = await Promise.all(names.map((name) =>
     cachedBytes(base + name, String(entry(name).sha256 ?? ""), progress)));
+  const digests = await sha256Hex([catalog, weights]);
   measure("tanp:bundle", started);
-  return [manifest, catalog, weights];
+  return [manifest, catalog, weights, digests];
+}
+
+/**
+ * The SHA-256 of each of `files` as lowercase hex, from WebCrypto (a couple of milliseconds
+ * where the wasm code, on its first run, takes 40-50 ms for the shipped bundle); the wasm module
+ * checks them against the manifest. Undefined where WebCrypto is missing (insecure contexts):
+ * the wasm module then hashes the files itself.
+ */
+async function sha256Hex(files) {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return undefined;
+  try {
+    const hex = async (bytes) => Array.from(new Uint8Array(await subtle.digest("SHA-256", bytes)),
+      (b) => b.toString(16).padStart(2, "0")).join("");
+    return await Promise.all(files.map(hex));
+  } catch {
+    return undefined;
+  }
 }
 
 const now = () => globalThis.performance?.now() ?? Date.now();
@@ -535,13 +554,13 @@ export class Recommender {
     for (let attempt = 0; ; attempt++) {
       if (this.#inner && this.#generation === this.#engine.generation) return this.#inner;
       const generation = this.#engine.generation;
-      const [manifest, catalog, weights] = this.#bytes;
+      const [manifest, catalog, weights, digests] = this.#bytes;
       let inner;
       try {
         inner = await this.#engine.call(
           async (glue) => {
             const started = now();
-            const created = await glue.Recommender.create(manifest, catalog, weights, this.#cached.backend);
+            const created = await glue.Recommender.create(manifest, catalog, weights, this.#cached.backend, digests);
             measure("tanp:create", started);
             if (!this.#cached.info) {
               this.#cached = {
