@@ -147,8 +147,9 @@ export declare class Recommender {
   recommend(request: RecommendRequest): Promise<Recommendation>;
   /** Every intermediate of the paper's Figure 2 for these ratings. */
   explain(request: { ratings: Rating[]; profile?: number[] }): Promise<Explanation>;
-  /** Computes the catalog's item side now instead of on the first recommendation (`load`
-   * schedules it right after it resolves). */
+  /** Prepares for the first rating now instead of on it (`load` schedules it right after it
+   * resolves): computes the catalog's item side and makes one recommendation for a made-up
+   * visitor, which compiles that path's code and, on WebGPU, its kernels. */
   warm(): Promise<void>;
   free(): void;
 }
