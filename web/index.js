@@ -49,6 +49,7 @@ class Engine {
   #backend;
   #wasmUrl;
   #instance = null;
+  #module = null;
   #inFlight = new Set();
   /** The live instance's wasm exports, once instantiated. */
   live = null;
@@ -60,18 +61,36 @@ class Engine {
     this.#wasmUrl = wasmUrl;
   }
 
+  /**
+   * The compiled wasm module: compiled once, while the glue's JS loads, and kept, so that an
+   * instance started after a trap is not compiled again.
+   */
+  #compile() {
+    this.#module ??= (async () => {
+      const url = this.#wasmUrl ?? new URL(WASM_FILES[this.#backend], import.meta.url);
+      const sha = WASM_SHA256[this.#backend];
+      const response = await wasmResponse(url, sha.startsWith("@") ? "" : sha, this.progress);
+      // A host that serves the module under another type than application/wasm cannot
+      // stream it into the compiler: then it compiles from the bytes.
+      return response.headers.get("Content-Type")?.split(";")[0].trim() === "application/wasm"
+        ? WebAssembly.compileStreaming(response)
+        : WebAssembly.compile(await response.arrayBuffer());
+    })().catch((e) => {
+      this.#module = null; // the next attempt fetches again
+      throw e;
+    });
+    return this.#module;
+  }
+
   /** The glue of a live instance (instantiated on first use and after a trap). */
   instance() {
     if (!this.#instance) {
       const generation = this.generation;
-      this.#instance = MODULES[this.#backend]()
-        .then(async ({ createInstance }) => {
-          const started = now();
+      const started = now();
+      this.#instance = Promise.all([MODULES[this.#backend](), this.#compile()])
+        .then(async ([{ createInstance }, module]) => {
           const glue = createInstance();
-          const url = this.#wasmUrl ?? new URL(WASM_FILES[this.#backend], import.meta.url);
-          const sha = WASM_SHA256[this.#backend];
-          const response = await wasmResponse(url, sha.startsWith("@") ? "" : sha, this.progress);
-          const exports = await glue.default({ module_or_path: response });
+          const exports = await glue.default({ module_or_path: module });
           measure(`tanp:wasm ${this.#backend}`, started);
           glue.setPanicHandler((message) => this.retire(generation, `the wasm module panicked: ${shorten(String(message).replace(/\s+/g, " "), 500)}`));
           if (generation === this.generation) this.live = exports;
