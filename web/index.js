@@ -69,12 +69,7 @@ class Engine {
     this.#module ??= (async () => {
       const url = this.#wasmUrl ?? new URL(WASM_FILES[this.#backend], import.meta.url);
       const sha = WASM_SHA256[this.#backend];
-      const response = await wasmResponse(url, sha.startsWith("@") ? "" : sha, this.progress);
-      // A host that serves the module under another type than application/wasm cannot
-      // stream it into the compiler: then it compiles from the bytes.
-      return response.headers.get("Content-Type")?.split(";")[0].trim() === "application/wasm"
-        ? WebAssembly.compileStreaming(response)
-        : WebAssembly.compile(await response.arrayBuffer());
+      return WebAssembly.compileStreaming(await wasmResponse(url, sha.startsWith("@") ? "" : sha, this.progress));
     })().catch((e) => {
       this.#module = null; // the next attempt fetches again
       throw e;
@@ -355,10 +350,10 @@ async function cachedBytes(url, sha256, progress) {
  */
 async function wasmResponse(url, sha256, progress) {
   const { cache, key, file, hit } = await cacheEntry(url, sha256);
-  // A response counted as it streams in; a cache hit (or a body-less response) counted whole
-  // and passed on itself, not copied through a counting stream: Chromium keeps the compiled
-  // code of a module streamed from Cache Storage beside its entry, and reuses it on the next
-  // visit only when the module comes from that same entry.
+  // A download is counted as it streams in, through a response typed application/wasm (the
+  // compiler streams only that type, whatever the host sent); a cache hit (stored with that
+  // type) or a body-less response is counted whole and passed on as it is. (Chromium never keeps
+  // compiled code for a module read from Cache Storage: docs/browser.md.)
   const counted = (response, whole) => {
     const size = Number(response.headers.get("Content-Length")) || 0;
     progress?.expect(size);
